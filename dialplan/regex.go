@@ -120,15 +120,21 @@ func (r *Regex) MatchString(s string) bool {
 	return err == nil && ok
 }
 
-// Submatches returns the whole match and every capture group ("" for a
-// group that did not take part), or nil when s does not match.
+// Submatches returns the whole match followed by the capture groups, or
+// nil when s does not match. Like PCRE's match count, the slice stops at
+// the highest-numbered group that took part in the match; groups inside it
+// that did not take part are "".
 func (r *Regex) Submatches(s string) []string {
 	if r.re2 != nil {
 		idx := r.re2.FindStringSubmatchIndex(s)
 		if idx == nil {
 			return nil
 		}
-		out := make([]string, len(idx)/2)
+		n := len(idx) / 2
+		for n > 1 && idx[2*(n-1)] < 0 {
+			n--
+		}
+		out := make([]string, n)
 		for i := range out {
 			if a, b := idx[2*i], idx[2*i+1]; a >= 0 {
 				out[i] = s[a:b]
@@ -141,10 +147,14 @@ func (r *Regex) Submatches(s string) []string {
 		return nil
 	}
 	groups := m.Groups()
-	out := make([]string, len(groups))
-	for i, g := range groups {
-		if len(g.Captures) > 0 {
-			out[i] = g.String()
+	n := len(groups)
+	for n > 1 && len(groups[n-1].Captures) == 0 {
+		n--
+	}
+	out := make([]string, n)
+	for i := 0; i < n; i++ {
+		if len(groups[i].Captures) > 0 {
+			out[i] = groups[i].String()
 		}
 	}
 	return out

@@ -1,0 +1,101 @@
+package preprocess
+
+import "strings"
+
+// expandVars replaces every $${name} in s with the global's current value
+// (the empty string when it is not set), the way FreeSWITCH expands a raw
+// configuration line before looking at it.
+//
+// The name runs to the matching '}' (braces nest, so "$${a{b}}" names
+// "a{b}"). An unmatched "$${" is copied through literally, scanning resumes
+// at its second '$', and unterminated is reported so the caller can log it.
+// A value is inserted as is: "$${" inside a value is not expanded again.
+// Expansion stops with tooLong once the result exceeds limit bytes.
+func expandVars(s string, g Globals, limit int) (out string, unterminated, tooLong bool) {
+	if !strings.Contains(s, "$${") {
+		return s, false, false
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if strings.HasPrefix(s[i:], "$${") {
+			if end := matchingBrace(s, i+2); end >= 0 {
+				if v, ok := g.Get(s[i+3 : end]); ok {
+					if b.Len()+len(v) > limit {
+						return "", unterminated, true
+					}
+					b.WriteString(v)
+				}
+				i = end + 1
+				continue
+			}
+			unterminated = true
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String(), unterminated, false
+}
+
+// matchingBrace returns the index of the '}' closing the '{' at s[open],
+// counting nested braces, or -1.
+func matchingBrace(s string, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// disableVarRefs turns every "${" (a '$', any backslashes, then '{') into
+// "%{", as FreeSWITCH does to each value it stores in a global variable:
+// globals must not smuggle channel-variable references into later
+// expansions. The result is unchanged by a second pass.
+func disableVarRefs(s string) string {
+	if !strings.Contains(s, "$") || !strings.Contains(s, "{") {
+		return s
+	}
+	b := []byte(s)
+	dollar := -1
+	for i, c := range b {
+		switch {
+		case c == '$':
+			dollar = i
+		case dollar < 0:
+		case c == '{':
+			b[dollar] = '%'
+			dollar = -1
+		case c != '\\':
+			dollar = -1
+		}
+	}
+	return string(b)
+}
+
+// indexFold is strings.Index with ASCII case folding (FreeSWITCH's
+// switch_stristr); substr must be ASCII.
+func indexFold(s, substr string) int {
+	n := len(substr)
+	for i := 0; i+n <= len(s); i++ {
+		if strings.EqualFold(s[i:i+n], substr) && isASCII(s[i:i+n]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
