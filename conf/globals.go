@@ -2,7 +2,6 @@ package conf
 
 import (
 	"log/slog"
-	"maps"
 	"strings"
 )
 
@@ -90,10 +89,6 @@ func (g *Globals) Map() map[string]string {
 		m[v.name] = v.value
 	}
 	return m
-}
-
-func (g *Globals) clone() *Globals {
-	return &Globals{vals: maps.Clone(g.vals), locked: maps.Clone(g.locked), logger: g.logger}
 }
 
 // disableVarRefs rewrites every "${" (also "$\{", with backslashes between)

@@ -20,6 +20,7 @@ package conf
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -53,7 +54,7 @@ func Load(opts Options) (*Snapshot, error) {
 	}
 	stateDir := opts.StateDir
 	if stateDir == "" {
-		stateDir = DefaultStateDir(opts.Getenv)
+		stateDir = DefaultStateDir(opts.LookupEnv)
 	} else if stateDir, err = filepath.Abs(stateDir); err != nil {
 		return nil, fmt.Errorf("state directory %s: %w", opts.StateDir, err)
 	}
@@ -87,28 +88,38 @@ func Load(opts Options) (*Snapshot, error) {
 	}
 
 	translate := func(name string, data []byte) ([]xmltree.Line, error) {
-		return dialplan.YAMLToXML(name, data)
+		lines, err := dialplan.YAMLToXML(name, data)
+		var pe *xmltree.Error
+		if errors.As(err, &pe) && pe.Pos.From == nil {
+			return nil, translateError{pe}
+		}
+		return lines, err
+	}
+	var diskDir string
+	if src.onDisk {
+		diskDir = src.confDir
 	}
 	lines, err := preprocess.Run(preprocess.Options{
 		FS:          src.fsys,
 		Root:        RootFile,
+		Dir:         diskDir,
 		DisplayName: src.displayName,
 		Globals:     g,
 		AllowExec:   opts.AllowExec,
 		AllowStun:   opts.AllowStun,
-		Getenv:      opts.getenv,
+		Getenv:      opts.lookupEnv(),
 		Translators: map[string]preprocess.Translator{".yaml": translate, ".yml": translate},
 		Logger:      logger,
 	})
 	if err != nil {
-		return nil, err
+		return nil, withIncludeChain(err)
 	}
 	doc, err := xmltree.Parse(lines)
 	if err != nil {
 		return nil, err
 	}
 
-	s := &Snapshot{Doc: doc, globals: g.clone(), src: src, stateDir: stateDir}
+	s := &Snapshot{Doc: doc, globals: g, src: src, stateDir: stateDir}
 	s.text, s.files = joinLines(lines)
 	sum := sha256.Sum256([]byte(s.text))
 	s.hash = hex.EncodeToString(sum[:])
@@ -203,8 +214,12 @@ func (s *Snapshot) checkDefaultPassword() {
 				}
 			}
 			if !isLoopback(ip) {
-				s.warn(pos, "SIP profile %q listens on %q while default_password is still 1234: change it in vars.xml",
-					p.SelectAttrValue("name", ""), ip)
+				where := fmt.Sprintf("%q", ip)
+				if ip == "" {
+					where = "this machine's address (no sip-ip)"
+				}
+				s.warn(pos, "SIP profile %q listens on %s while default_password is still 1234: change it in vars.xml",
+					p.SelectAttrValue("name", ""), where)
 			}
 		}
 	}
@@ -216,6 +231,33 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// translateError carries a positioned error of a translator (a YAML
+// dialplan file) through the preprocessor. The preprocessor wraps errors it
+// does not recognise in an *xmltree.Error positioned on the translated file
+// with its include chain; withIncludeChain then moves that chain onto the
+// translator's own position, which knows the line.
+type translateError struct{ pe *xmltree.Error }
+
+func (e translateError) Error() string { return e.pe.Error() }
+
+// withIncludeChain unwraps a translateError, giving its position the
+// include chain of the preprocessor's wrapper.
+func withIncludeChain(err error) error {
+	var outer *xmltree.Error
+	if !errors.As(err, &outer) {
+		return err
+	}
+	te, ok := outer.Err.(translateError)
+	if !ok {
+		return err
+	}
+	inner := *te.pe
+	if inner.Pos.From == nil {
+		inner.Pos.From = outer.Pos.From
+	}
+	return &inner
 }
 
 // joinLines renders the preprocessed lines as one text and lists the

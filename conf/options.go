@@ -37,10 +37,12 @@ type Options struct {
 	// recordings_dir, ...). Empty means DefaultStateDir.
 	StateDir string
 
-	// AllowExec lets the exec and exec-set directives run commands.
+	// AllowExec lets the exec and exec-set directives run shell commands;
+	// without it they are load errors.
 	AllowExec bool
-	// AllowStun lets stun-set ask a STUN server for this machine's public
-	// address. Without it no configuration sends traffic off the machine.
+	// AllowStun permits stun-set directives (FreeSWITCH's vanilla vars.xml
+	// has two); without it they are load errors. Even when allowed, no
+	// request leaves the machine: a stun: value resolves to local_ip_v4.
 	AllowStun bool
 
 	// Host gives hostname and local addresses; nil means DetectHost.
@@ -49,19 +51,19 @@ type Options struct {
 	// A long-running process passes the same value to every Load.
 	CoreUUID string
 
-	// Getenv reads the environment (env-set, XDG_STATE_HOME); nil means
-	// os.Getenv.
-	Getenv func(string) string
+	// LookupEnv reads the environment (env-set, XDG_STATE_HOME, HOME); nil
+	// means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
 	// Logger receives load-time notes (an include matching no file, an
 	// ignored set); nil discards them.
 	Logger *slog.Logger
 }
 
-func (o *Options) getenv(name string) string {
-	if o.Getenv != nil {
-		return o.Getenv(name)
+func (o *Options) lookupEnv() func(string) (string, bool) {
+	if o.LookupEnv != nil {
+		return o.LookupEnv
 	}
-	return os.Getenv(name)
+	return os.LookupEnv
 }
 
 // DefaultStateDir returns where writable files go when no state directory
@@ -70,22 +72,16 @@ func (o *Options) getenv(name string) string {
 // Without a home directory it falls back to switchboard-state under the
 // system temporary directory. It never depends on the working directory, so
 // running from a source checkout writes nothing into it.
-func DefaultStateDir(getenv func(string) string) string {
-	if getenv == nil {
-		getenv = os.Getenv
+//
+// lookupEnv reads the environment; nil means os.LookupEnv.
+func DefaultStateDir(lookupEnv func(string) (string, bool)) string {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
 	}
-	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
+	if x, _ := lookupEnv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "switchboard")
 	}
-	home := getenv("HOME")
-	if home == "" || !filepath.IsAbs(home) {
-		if h, err := os.UserHomeDir(); err == nil && filepath.IsAbs(h) {
-			home = h
-		} else {
-			home = ""
-		}
-	}
-	if home != "" {
+	if home, _ := lookupEnv("HOME"); home != "" && filepath.IsAbs(home) {
 		return filepath.Join(home, ".local", "state", "switchboard")
 	}
 	return filepath.Join(os.TempDir(), "switchboard-state")

@@ -40,6 +40,10 @@ type Snapshot struct {
 // it is set.
 func (s *Snapshot) Global(name string) (string, bool) { return s.globals.Get(name) }
 
+// Get is Global under the name vars.Lookup wants, so a Snapshot can be the
+// global-variable fallback of an expansion.
+func (s *Snapshot) Get(name string) (string, bool) { return s.globals.Get(name) }
+
 // Globals returns a copy of every global variable.
 func (s *Snapshot) Globals() map[string]string { return s.globals.Map() }
 
@@ -129,8 +133,14 @@ func (s *Snapshot) Hash() string { return s.hash }
 func (s *Snapshot) Files() []string { return s.files }
 
 // Warnings returns the problems found that did not stop the load, each
-// positioned on an original file and line.
-func (s *Snapshot) Warnings() []*xmltree.Error { return s.warnings }
+// rendered as "file:line: message (included from ...)".
+func (s *Snapshot) Warnings() []string {
+	out := make([]string, len(s.warnings))
+	for i, w := range s.warnings {
+		out[i] = w.Error()
+	}
+	return out
+}
 
 // FS returns the one file-system layer configuration files resolve
 // through: the configuration directory on disk, or the embedded tree. Names

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func countModel(c *dialplan.Context) rawCounts {
 }
 
 func TestVanillaLikeTree(t *testing.T) {
-	s := load(t, Options{Dir: vanillaLike})
+	s := load(t, Options{Dir: vanillaLike, AllowStun: true})
 	dp := filepath.Join(vanillaLike, "dialplan")
 
 	// Contexts: one per dialplan/*.xml, in file-name order; each file pulls
@@ -107,15 +108,25 @@ func TestVanillaLikeTree(t *testing.T) {
 		t.Errorf("default extensions end with %v", names[max(i, 0):])
 	}
 
+	// Every call in default first collects the actions of the continue="true"
+	// extensions: office hours (Monday 10:00), the default-password nag and
+	// the always-true condition of "global".
+	global := []string{
+		"set open=true",
+		"log CRIT Open " + filepath.Join(s.ConfDir(), "vars.xml") + " and change the default_password.",
+		"sleep 10000",
+		"hash insert/${domain_name}-last_dial/${caller_id_number}/${destination_number}",
+		"export RFC2822_DATE=${strftime(%a, %d %b %Y %T %z)}",
+	}
 	routes := []struct {
 		ctx, dest string
 		want      []string
 	}{
 		// A PCRE lookahead: 6000 is the lot itself, 6001-6099 are slots.
-		{"default", "6000", []string{"answer", "valet_park valet_parking_lot ask 1 11 10000 ivr/ivr-enter_ext_pound.wav"}},
-		{"default", "6042", []string{"answer", "valet_park valet_parking_lot 6042"}},
-		{"default", "9198", []string{"answer", "playback {loops=10}tone_stream://path=" + filepath.Join(s.ConfDir(), "tetris.ttml")}},
-		{"default", "9181", []string{"set ringback=%(400,200,400,450);%(400,2000,400,450)", "bridge {ignore_early_media=true}loopback/wait"}},
+		{"default", "6000", append(slices.Clone(global), "answer", "valet_park valet_parking_lot ask 1 11 10000 ivr/ivr-enter_ext_pound.wav")},
+		{"default", "6042", append(slices.Clone(global), "answer", "valet_park valet_parking_lot 6042")},
+		{"default", "9198", append(slices.Clone(global), "answer", "playback {loops=10}tone_stream://path="+filepath.Join(s.ConfDir(), "tetris.ttml"))},
+		{"default", "9181", append(slices.Clone(global), "set ringback=%(400,200,400,450);%(400,2000,400,450)", "bridge {ignore_early_media=true}loopback/wait")},
 		{"public", "5551212", []string{"set outside_call=true", "export RFC2822_DATE=${strftime(%a, %d %b %Y %T %z)}", "set domain_name=" + testHost.IPv4, "transfer 1000 XML default"}},
 		{"skinny-patterns", "1005", []string{"skinny-wait 10"}},
 	}
@@ -249,5 +260,82 @@ func TestVanillaLikeTree(t *testing.T) {
 	}
 	if got := doms[0].Params["jsonrpc-allowed-methods"]; got != "verto" {
 		t.Errorf("domain param = %q", got)
+	}
+}
+
+// stun-set needs AllowStun, and even then asks nobody: it takes local_ip_v4.
+func TestVanillaLikeStunSet(t *testing.T) {
+	_, err := Load(Options{Dir: vanillaLike, StateDir: t.TempDir(), Host: &testHost})
+	raw, _ := os.ReadFile(filepath.Join(vanillaLike, "vars.xml"))
+	line := 1 + strings.Count(string(raw[:strings.Index(string(raw), `cmd="stun-set"`)]), "\n")
+	abs, _ := filepath.Abs(vanillaLike)
+	positioned(t, err, filepath.Join(abs, "vars.xml")+":"+strconv.Itoa(line), "stun-set", "freeswitch.xml:15")
+
+	s := load(t, Options{Dir: vanillaLike, AllowStun: true})
+	for _, name := range []string{"external_rtp_ip", "external_sip_ip"} {
+		if got, _ := s.Global(name); got != testHost.IPv4 {
+			t.Errorf("%s = %q, want local_ip_v4 %s", name, got, testHost.IPv4)
+		}
+	}
+}
+
+// The fixture keeps exercising the constructs of FreeSWITCH's vanilla tree
+// that a loader must accept (spec §11); this guards it against being
+// trimmed into something easier.
+func TestVanillaLikeCoversConstructs(t *testing.T) {
+	var all strings.Builder
+	err := filepath.WalkDir(vanillaLike, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		all.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := all.String()
+	constructs := map[string]string{
+		"preprocessor comment block":     `<!--#comment`,
+		"disabled directive":             `<XX-PRE-PROCESS`,
+		"directive name in a comment":    `<!--<Z-PRE-PROCESS`,
+		"directive inside a comment":     `<!-- <X-PRE-PROCESS`,
+		"X-NO-PRE-PROCESS element":       `<X-NO-PRE-PROCESS`,
+		"globbed autoload include":       `data="autoload_configs/*.xml"`,
+		"profiles from one level up":     `data="../sip_profiles/*.xml"`,
+		"sub-includes of a context":      `data="default/*.xml"`,
+		"lookahead":                      `(?!`,
+		"CDATA expression":               `<expression><![CDATA[`,
+		"break never":                    `break="never"`,
+		"continue true":                  `continue="true"`,
+		"wday":                           ` wday="`,
+		"mon":                            ` mon="`,
+		"mday":                           ` mday="`,
+		"mweek":                          ` mweek="`,
+		"hour":                           ` hour="`,
+		"global in a dialplan":           `data="transfer_ringback=$${hold_music}"`,
+		"{var=val} dial string":          `data="{ignore_early_media=true}`,
+		"anti-action":                    `<anti-action `,
+		"condition without field":        "<condition>",
+		"${var:offset}":                  `${dialed_extension:2}`,
+		"api call in data":               `${strftime(`,
+		"pointer user":                   `type="pointer"`,
+		"stun-set":                       `cmd="stun-set"`,
+		"chain of globals":               `data="domain_name=$${domain}"`,
+		"multi-line attribute":           "data=\"en\n",
+		"<?xml?> header":                 `<?xml version="1.0"`,
+		"commented-out extension":        "<!--\n    <extension",
+		"field from the caller profile":  `field="source"`,
+		"skinny-patterns sub-directory":  `data="skinny-patterns/*.xml"`,
+		"gateway in a profile directory": `data="external/*.xml"`,
+	}
+	for what, s := range constructs {
+		if !strings.Contains(text, s) {
+			t.Errorf("fixture lacks %s (%q)", what, s)
+		}
+	}
+	if n := strings.Count(text, `<X-PRE-PROCESS cmd="set"`); n < 75 {
+		t.Errorf("fixture has %d set directives, want vanilla-like ~80", n)
 	}
 }

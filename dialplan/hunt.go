@@ -251,14 +251,13 @@ func (h *hunter) parse(conds []*Condition, parent *Condition, extName string, re
 		} else {
 			subst := st.field && st.exprValid && strings.IndexByte(st.expr, '(') >= 0
 			if subst {
-				h.env.Vars.Unset("DP_MATCH")
-				for _, v := range st.caps {
-					h.env.Vars.Push("DP_MATCH", v)
-				}
+				setCaptures(h.env.Vars, "DP_MATCH", st.caps)
 			}
 			for _, a := range c.Actions {
 				data := a.Data
-				if subst {
+				// Without $N the substitution copies the data unchanged
+				// (it always fits the buffer) unless proceed is 0.
+				if subst && (a.hasDollarN || proceed == 0) {
 					limit := (len(a.Data) + len(st.fieldData) + 10) * proceed
 					data = substitute(a.Data, st.caps, limit)
 				}
@@ -357,11 +356,7 @@ func (h *hunter) regexList(c *Condition, name string, anti bool, proceed int) (b
 			break // the breaking child's expression and match stay current
 		}
 		if st.field && strings.IndexByte(expr, '(') >= 0 {
-			v := "DP_REGEX_MATCH_" + strconv.Itoa(i+1)
-			h.env.Vars.Unset(v)
-			for _, cp := range st.caps {
-				h.env.Vars.Push(v, cp)
-			}
+			setCaptures(h.env.Vars, "DP_REGEX_MATCH_"+strconv.Itoa(i+1), st.caps)
 			if st.caps != nil {
 				s := st
 				saved, savedProceed = &s, proceed
@@ -462,8 +457,31 @@ func (h *hunter) emit(a *Action, data, name string, anti bool) {
 			}
 			continue
 		}
+		if h.res.Actions == nil {
+			h.res.Actions = make([]Step, 0, 8)
+		}
 		h.res.Actions = append(h.res.Actions, Step{App: a.App, Data: data, Pos: a.Pos})
 	}
+}
+
+// setCaptures replaces the array variable name with the captures, as
+// switch_capture_regex pushes them: groups that matched nothing are left
+// out (a channel variable cannot hold "").
+func setCaptures(store *vars.Store, name string, caps []string) {
+	vals := caps
+	for i, c := range caps {
+		if c == "" {
+			vals = make([]string, 0, len(caps))
+			vals = append(vals, caps[:i]...)
+			for _, c := range caps[i:] {
+				if c != "" {
+					vals = append(vals, c)
+				}
+			}
+			break
+		}
+	}
+	store.SetArray(name, vals) // an empty list just removes the variable
 }
 
 // substitute replaces $N and ${N} in data with captures, the way

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ type Regex struct {
 	expr string // as written
 	re2  *regexp.Regexp
 	pcre *regexp2.Regexp
+	// prefix is a literal every match must start the subject with (for
+	// expressions anchored with ^); a cheap pre-filter before the engine.
+	prefix string
 }
 
 // CompileRegex compiles a dialplan expression.
@@ -38,6 +42,7 @@ func CompileRegex(expr string) (*Regex, error) {
 	r := &Regex{expr: expr}
 	if re, err := regexp.Compile(pattern); err == nil {
 		r.re2 = re
+		r.prefix = anchoredPrefix(pattern)
 		return r, nil
 	}
 	re, err := regexp2.Compile(pattern, regexp2.None)
@@ -103,6 +108,47 @@ func astToRegex(p string) string {
 	return b.String()
 }
 
+// anchoredPrefix returns the literal text a subject must begin with for
+// pattern to match: the literals that follow a leading ^ (outside
+// multi-line mode), looking into leading capture groups. It returns "" when
+// there is no such text or when case folding is involved.
+func anchoredPrefix(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(subs []*syntax.Regexp) bool // reports whether every sub was literal
+	walk = func(subs []*syntax.Regexp) bool {
+		for _, s := range subs {
+			switch s.Op {
+			case syntax.OpLiteral:
+				if s.Flags&syntax.FoldCase != 0 {
+					return false
+				}
+				b.WriteString(string(s.Rune))
+			case syntax.OpCapture:
+				if !walk(s.Sub) {
+					return false
+				}
+			case syntax.OpConcat:
+				if !walk(s.Sub) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	walk(re.Sub[1:])
+	return b.String()
+}
+
 // String returns the expression as written.
 func (r *Regex) String() string { return r.expr }
 
@@ -114,6 +160,9 @@ func (r *Regex) Backtracking() bool { return r.pcre != nil }
 // counts as no match.
 func (r *Regex) MatchString(s string) bool {
 	if r.re2 != nil {
+		if !strings.HasPrefix(s, r.prefix) {
+			return false
+		}
 		return r.re2.MatchString(s)
 	}
 	ok, err := r.pcre.MatchString(s)
@@ -126,6 +175,9 @@ func (r *Regex) MatchString(s string) bool {
 // that did not take part are "".
 func (r *Regex) Submatches(s string) []string {
 	if r.re2 != nil {
+		if !strings.HasPrefix(s, r.prefix) {
+			return nil
+		}
 		idx := r.re2.FindStringSubmatchIndex(s)
 		if idx == nil {
 			return nil

@@ -413,28 +413,19 @@ func flowMapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Style:
 
 func seqNode() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode} }
 
-// strNode is a YAML string. The !!str tag makes the encoder quote values
-// that would otherwise read back as null or as another type, and odd line
-// breaks are forced into double quotes so they survive a round trip.
+// strNode is a YAML scalar for a model string. ParseYAML reads any scalar
+// back as its text, so values are written plain wherever YAML allows
+// (`sleep: 1000`, `inline: true`); only the spellings of null are quoted
+// (the !!str tag makes the encoder do that), and odd line breaks are
+// forced into double quotes so they survive a round trip.
 func strNode(s string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if strings.ContainsAny(s, "\r\u0085\u2028\u2029") || strings.Contains(s, "\n") && strings.ContainsAny(s, "\t ") {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n
-}
-
-// rawNode is a raw attribute value (continue, loop, break, time
-// attributes): written plain where YAML allows, so `true` and `2` look like
-// what they mean. ParseYAML reads any scalar back as its text.
-func rawNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
 	switch s {
 	case "", "~", "null", "Null", "NULL":
-		return strNode(s)
+		n.Tag = "!!str"
 	}
-	n := strNode(s)
-	if n.Style == 0 {
-		n.Tag = ""
+	if strings.ContainsAny(s, "\r\u0085\u2028\u2029") || strings.Contains(s, "\n") && strings.ContainsAny(s, "\t ") {
+		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }
@@ -447,13 +438,6 @@ func addPair(m *yaml.Node, key string, v *yaml.Node) {
 func addStr(m *yaml.Node, key, value string) {
 	if value != "" {
 		addPair(m, key, strNode(value))
-	}
-}
-
-// addRaw adds key: value (a raw attribute) when value is not empty.
-func addRaw(m *yaml.Node, key, value string) {
-	if value != "" {
-		addPair(m, key, rawNode(value))
 	}
 }
 
@@ -490,7 +474,7 @@ func yamlContext(c *Context) *yaml.Node {
 func yamlExtension(e *Extension) *yaml.Node {
 	m := mapNode()
 	addStr(m, "name", e.Name)
-	addRaw(m, "continue", e.Continue)
+	addStr(m, "continue", e.Continue)
 	switch {
 	case len(e.Conditions) == 1 && len(e.Directives) == 0:
 		addPair(m, "condition", yamlCondition(e.Conditions[0]))
@@ -512,7 +496,7 @@ func addExpression(m *yaml.Node, expr string, elem bool) {
 
 func addTime(m *yaml.Node, t *TimeSpec) {
 	for _, a := range TimeAttrs {
-		addRaw(m, a.Name, *a.Ptr(t))
+		addStr(m, a.Name, *a.Ptr(t))
 	}
 }
 
@@ -520,9 +504,9 @@ func yamlCondition(c *Condition) *yaml.Node {
 	m := mapNode()
 	addStr(m, "field", c.Field)
 	addExpression(m, c.Expression, c.ExpressionElement)
-	addRaw(m, "break", c.Break)
-	addRaw(m, "regex", c.Regex)
-	addRaw(m, "require-nested", c.RequireNested)
+	addStr(m, "break", c.Break)
+	addStr(m, "regex", c.Regex)
+	addStr(m, "require-nested", c.RequireNested)
 	addTime(m, &c.Time)
 	if len(c.Regexes) > 0 {
 		s := seqNode()
@@ -572,9 +556,7 @@ func yamlAction(a *Action) *yaml.Node {
 		return strNode(a.App)
 	case plain:
 		m := mapNode()
-		addPair(m, a.App, strNode(a.Data))
-		// The key is written as given; quote it if YAML would not read it back as a plain string.
-		m.Content[0].Tag = "!!str"
+		m.Content = append(m.Content, strNode(a.App), strNode(a.Data))
 		return m
 	}
 	m := flowMapNode()
@@ -584,7 +566,7 @@ func yamlAction(a *Action) *yaml.Node {
 	} else {
 		addStr(m, "data", a.Data)
 	}
-	addRaw(m, "inline", a.Inline)
-	addRaw(m, "loop", a.Loop)
+	addStr(m, "inline", a.Inline)
+	addStr(m, "loop", a.Loop)
 	return m
 }

@@ -203,7 +203,7 @@ func TestWriteYAMLForms(t *testing.T) {
       actions:
         - answer
         - playback: foo.wav
-        - set: "true"
+        - set: true
         - "null"
         - {app: data, data: x}
         - {app: set, data: a=1, inline: true, loop: 2}
@@ -430,4 +430,39 @@ func TestYAMLToXMLErrorIsPositioned(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Pos.Line != 4 {
 		t.Fatalf("got %v, want an *xmltree.Error at line 4", err)
 	}
+}
+
+// TestWriteYAMLTrickyScalars writes strings that YAML would read as other
+// types, or that need quoting in block or flow style, in every place a
+// string goes, and reads them back.
+func TestWriteYAMLTrickyScalars(t *testing.T) {
+	values := []string{
+		"1000", "true", "yes", "on", "1.50", "0x10", "007", "2030-01-01", ".inf", "-", "- x", "? x",
+		": x", "a: b", "a #b", "#x", "*x", "&x", "!x", "%x", "@x", "`x", "'x", `"x`, "{x}", "[x]",
+		"x,y", "|", ">", "  lead", "trail  ", "multi\nline", "multi\nline\n", "\ttab", "null", "~",
+		"NULL", "Null", "nULL", "<<", "=", "${x}", "$${x}", "X-PRE-PROCESS", "app", "data",
+	}
+	f := &File{HoldsExtensions: true}
+	for _, v := range values {
+		cond := &Condition{
+			Field: v, Expression: v, Break: v, Regex: v, RequireNested: v, Time: TimeSpec{Wday: v, DateTime: v},
+			Regexes:     []*RegexTest{{Field: v, Expression: v, ExpressionElement: true, Time: TimeSpec{Hour: v}}},
+			Actions:     []*Action{{App: v}, {App: v, Data: v}, {App: "x", Data: v, Inline: v, Loop: v}},
+			AntiActions: []*Action{{App: "log", Data: v, DataElement: strings.TrimSpace(v) != ""}},
+		}
+		e := &Extension{Name: v, Continue: v, Conditions: []*Condition{cond}}
+		if directiveSafe(v) == nil {
+			e.Directives = []Directive{{Cmd: v, Data: v, Before: 1}}
+		}
+		f.Extensions = append(f.Extensions, e)
+	}
+	var b bytes.Buffer
+	if err := WriteYAML(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseYAML("tricky.yaml", b.Bytes())
+	if err != nil {
+		t.Fatalf("ParseYAML: %v\n%s", err, b.String())
+	}
+	sameModel(t, "tricky scalars", back, f)
 }

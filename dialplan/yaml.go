@@ -190,7 +190,10 @@ func (r *yamlReader) mapping(n *yaml.Node, what string, known []string, timeKeys
 			return nil, r.errorf(k, "%s: YAML merge keys (<<) are not supported; use an alias for a whole value instead", what)
 		}
 		if !slices.Contains(known, key) && !(timeKeys && isTimeAttr(key)) {
-			return nil, r.errorf(k, "%s: unknown key %q (known keys: %s)", what, key, knownKeys(known, timeKeys))
+			if guess := closestKey(key, known, timeKeys); guess != "" {
+				return nil, r.errorf(k, "%s: unknown key %q (did you mean %q?)", what, key, guess)
+			}
+			return nil, r.errorf(k, "%s: unknown key %q; known keys: %s", what, key, knownKeys(known, timeKeys))
 		}
 		if line, dup := seen[key]; dup {
 			return nil, r.errorf(k, "%s: duplicate key %q (first given on line %d)", what, key, line)
@@ -213,12 +216,52 @@ func isTimeAttr(key string) bool {
 func knownKeys(known []string, timeKeys bool) string {
 	s := strings.Join(known, ", ")
 	if timeKeys {
-		s += " and the time attributes"
-		for _, a := range TimeAttrs {
-			s += " " + a.Name
+		names := make([]string, len(TimeAttrs))
+		for i, a := range TimeAttrs {
+			names[i] = a.Name
 		}
+		s += ", and the time attributes " + strings.Join(names, ", ")
 	}
 	return s
+}
+
+// closestKey returns the known key within two edits of key (a likely
+// typo), or "".
+func closestKey(key string, known []string, timeKeys bool) string {
+	candidates := slices.Clone(known)
+	if timeKeys {
+		for _, a := range TimeAttrs {
+			candidates = append(candidates, a.Name)
+		}
+	}
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(key), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // str reads a scalar as the string the equivalent XML attribute would hold:
@@ -736,6 +779,10 @@ func (r *yamlReader) action(item *yaml.Node, what string) (*Action, error) {
 			dataKey = fl.keyN
 			a.Data, err = r.str(fl.value, fl.key)
 			a.DataElement = fl.key == "data-element"
+			if err == nil && a.DataElement && strings.TrimSpace(a.Data) == "" {
+				// XML readers ignore whitespace-only element text.
+				return nil, r.errorf(fl.value, "action: data-element must not be blank; use data: for empty or blank data")
+			}
 		case "inline":
 			a.Inline, err = r.str(fl.value, "inline")
 		case "loop":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -381,30 +382,31 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"unterminated quote", "extensions:\n  - name: \"a\n", 2, "invalid YAML"},
 		{"top level list", "- name: a\n", 1, "expected a mapping, got a list"},
 		{"top level scalar", "hello\n", 1, "expected a mapping"},
-		{"unknown top key", "contexts: []\nextension: []\n", 2, `unknown key "extension"`},
+		{"unknown top key", "contexts: []\nextension: []\n", 2, `unknown key "extension" (did you mean "extensions"?)`},
 		{"both top keys", "contexts: []\nextensions: []\n", 2, "not both"},
 		{"no top key", "{}\n", 1, "expected contexts: or extensions:"},
 		{"two documents", "contexts: []\n---\ncontexts: []\n", 2, "one document"},
 		{"contexts not a list", "contexts: default\n", 1, "contexts: expected a list"},
 		{"context not a mapping", "contexts:\n  - default\n", 2, "context: expected a mapping"},
 		{"context without name", "contexts:\n  - extensions: []\n", 2, "missing name"},
-		{"unknown context key", "contexts:\n  - name: a\n    continue: true\n", 3, `context: unknown key "continue"`},
+		{"unknown context key", "contexts:\n  - name: a\n    continue: true\n", 3, `context: unknown key "continue"; known keys: name, extensions`},
 		{"name is a list", "contexts:\n  - name: [a]\n", 2, "context name: expected a single value, got a list"},
 		{"duplicate key", "extensions:\n  - name: a\n    name: b\n", 3, `duplicate key "name" (first given on line 2)`},
-		{"unknown extension key", "extensions:\n  - name: a\n    contine: true\n", 3, `extension: unknown key "contine"`},
+		{"unknown extension key", "extensions:\n  - name: a\n    contine: true\n", 3, `extension: unknown key "contine" (did you mean "continue"?)`},
 		{"condition and conditions", "extensions:\n  - name: a\n    condition: {}\n    conditions: []\n", 4, "not both"},
 		{"condition given a list", "extensions:\n  - name: a\n    condition:\n      - field: x\n", 4, "use conditions: for a list"},
-		{"unknown condition key", "extensions:\n  - condition:\n      field: x\n      expresion: y\n", 4, `condition: unknown key "expresion"`},
-		{"time attr misspelt", "extensions:\n  - condition:\n      wdays: mon\n", 3, `unknown key "wdays"`},
+		{"unknown condition key", "extensions:\n  - condition:\n      field: x\n      expresion: y\n", 4, `condition: unknown key "expresion" (did you mean "expression"?)`},
+		{"time attr misspelt", "extensions:\n  - condition:\n      wdays: mon\n", 3, `unknown key "wdays" (did you mean "wday"?)`},
 		{"expression twice", "extensions:\n  - condition:\n      expression: a\n      expression-element: b\n", 4, "not both"},
 		{"actions not a list", "extensions:\n  - condition:\n      actions: answer\n", 3, "actions: expected a list"},
 		{"action is a list", "extensions:\n  - condition:\n      actions:\n        - [answer]\n", 4, "expected an action"},
 		{"empty action", "extensions:\n  - condition:\n      actions:\n        -\n", 4, "empty action"},
 		{"short form two keys", "extensions:\n  - condition:\n      actions:\n        - {answer: x, hangup: y}\n", 4, "exactly one key"},
 		{"short form data is a map", "extensions:\n  - condition:\n      actions:\n        - set: {a: 1}\n", 4, "set data: expected a single value"},
-		{"full form unknown key", "extensions:\n  - condition:\n      actions:\n        - {app: set, date: a=1}\n", 4, `action: unknown key "date"`},
+		{"full form unknown key", "extensions:\n  - condition:\n      actions:\n        - {app: set, date: a=1}\n", 4, `action: unknown key "date" (did you mean "data"?)`},
 		{"full form without app", "extensions:\n  - condition:\n      actions:\n        - {data: a=1, inline: true}\n", 4, "missing app"},
 		{"data and data-element", "extensions:\n  - condition:\n      actions:\n        - {app: log, data: a, data-element: b}\n", 4, "not both"},
+		{"blank data-element", "extensions:\n  - condition:\n      actions:\n        - {app: log, data-element: \" \"}\n", 4, "must not be blank"},
 		{"directive among actions", "extensions:\n  - condition:\n      actions:\n        - X-PRE-PROCESS: {cmd: include, data: x}\n", 4, "not among actions"},
 		{"directive among nested conditions", "extensions:\n  - condition:\n      conditions:\n        - X-PRE-PROCESS: {cmd: include, data: x}\n", 4, "not among nested conditions"},
 		{"directive with extra key", "extensions:\n  - X-PRE-PROCESS: {cmd: include, data: x}\n    name: a\n", 2, "only key"},
@@ -413,7 +415,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"directive with quote", "extensions:\n  - X-PRE-PROCESS: {cmd: set, data: 'a=\"b\"'}\n", 2, "double quote"},
 		{"directive with newline", "extensions:\n  - X-PRE-PROCESS:\n      cmd: set\n      data: \"a=b\\nc\"\n", 4, "one line"},
 		{"regexes not a list", "extensions:\n  - condition:\n      regex: any\n      regexes: {field: a}\n", 4, "regexes: expected a list"},
-		{"unknown regex key", "extensions:\n  - condition:\n      regex: any\n      regexes:\n        - {field: a, actions: []}\n", 5, `regex: unknown key "actions"`},
+		{"unknown regex key", "extensions:\n  - condition:\n      regex: any\n      regexes:\n        - {field: a, actions: []}\n", 5, `regex: unknown key "actions"; known keys: field, expression, expression-element, and the time attributes tz-offset, dst,`},
 		{"merge key", "extensions:\n  - &e {name: a}\n  - <<: *e\n    name: b\n", 3, "merge keys"},
 		{"control character", "extensions:\n  - name: \"a\\x01b\"\n", 2, "cannot appear in an XML dialplan"},
 		{"key is a mapping", "extensions:\n  - {? {a: b} : c}\n", 2, "keys must be plain names"},
@@ -583,9 +585,20 @@ func FuzzParseYAML(f *testing.F) {
 			t.Fatalf("re-parse of written YAML: %v\n%s", err, y.String())
 		}
 		sameModel(t, "YAML round trip", again, m)
-		if err := WriteXML(&bytes.Buffer{}, m); err != nil {
+		var x bytes.Buffer
+		if err := WriteXML(&x, m); err != nil {
 			t.Fatalf("WriteXML of a parsed file: %v", err)
 		}
+		fromXML, err := ParseXMLFile("fuzz.xml", x.Bytes())
+		if err != nil {
+			t.Fatalf("ParseXMLFile of written XML: %v\n%s", err, x.String())
+		}
+		if len(m.Contexts)+len(m.Extensions) == 0 {
+			// XML cannot tell an empty extensions file from an empty
+			// contexts file; the difference routes nothing.
+			fromXML.HoldsExtensions = m.HoldsExtensions
+		}
+		sameModel(t, "YAML → XML round trip", fromXML, m)
 		lines, err := YAMLToXML("fuzz.yaml", data)
 		if err != nil {
 			t.Fatalf("YAMLToXML after ParseYAML succeeded: %v", err)
@@ -605,5 +618,126 @@ func TestYAMLFixturesParse(t *testing.T) {
 		if _, err := ParseYAML(fmt.Sprintf("seed%d.yaml", i), s); err != nil {
 			t.Errorf("fixture %d: %v", i, err)
 		}
+	}
+}
+
+// docSnippet is a fenced code block of docs/yaml-dialplan.md.
+type docSnippet struct {
+	lang     string
+	text     string
+	line     int
+	adjacent bool // only blank lines separate it from the previous block
+}
+
+func docSnippets(t *testing.T) []docSnippet {
+	t.Helper()
+	data, err := os.ReadFile("../docs/yaml-dialplan.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []docSnippet
+	var cur *docSnippet
+	gap := false // prose since the last block
+	for i, line := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case cur == nil && strings.HasPrefix(trimmed, "```"):
+			cur = &docSnippet{lang: trimmed[3:], line: i + 1, adjacent: !gap}
+		case cur != nil && trimmed == "```":
+			out = append(out, *cur)
+			cur, gap = nil, false
+		case cur != nil:
+			cur.text += line + "\n"
+		case trimmed != "":
+			gap = true
+		}
+	}
+	return out
+}
+
+// wrapDocYAML turns a YAML snippet into a whole file: a list of extensions,
+// a single condition: or an actions: list get the levels above them.
+func wrapDocYAML(s string) string {
+	indent := func(s, pre string) string {
+		lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+		for i := range lines {
+			lines[i] = pre + lines[i]
+		}
+		return strings.Join(lines, "\n") + "\n"
+	}
+	s = dedent(s)
+	switch {
+	case strings.HasPrefix(s, "contexts:"), strings.HasPrefix(s, "extensions:"):
+		return s
+	case strings.HasPrefix(s, "- name:"), strings.HasPrefix(s, "- "+DirectiveKey):
+		return "extensions:\n" + indent(s, "  ")
+	case strings.HasPrefix(s, "- "):
+		return "extensions:\n  - condition:\n      actions:\n" + indent(s, "        ")
+	case strings.HasPrefix(s, "condition:"):
+		return "extensions:\n  - " + strings.TrimPrefix(indent(s, "    "), "    ")
+	case strings.HasPrefix(s, "actions:"):
+		return "extensions:\n  - condition:\n" + indent(s, "      ")
+	}
+	return ""
+}
+
+// dedent removes the indentation common to all non-blank lines.
+func dedent(s string) string {
+	lines := strings.Split(s, "\n")
+	common := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " "))
+		if common < 0 || n < common {
+			common = n
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= common && common > 0 {
+			lines[i] = l[common:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestDocExamples parses every YAML example of docs/yaml-dialplan.md, and
+// checks that an XML example directly followed by a YAML one says the same.
+func TestDocExamples(t *testing.T) {
+	snips := docSnippets(t)
+	checked, pairs := 0, 0
+	for i, s := range snips {
+		if s.lang != "yaml" || strings.Contains(s.text, "...") {
+			continue
+		}
+		src := wrapDocYAML(s.text)
+		if src == "" {
+			t.Errorf("docs line %d: YAML example of an unknown shape:\n%s", s.line, s.text)
+			continue
+		}
+		y, err := ParseYAML("doc.yaml", []byte(src))
+		if err != nil {
+			t.Errorf("docs line %d: %v\n%s", s.line, err, src)
+			continue
+		}
+		checked++
+		if i == 0 || !s.adjacent || snips[i-1].lang != "xml" || strings.Contains(snips[i-1].text, "...") {
+			continue
+		}
+		xsrc := snips[i-1].text
+		if strings.HasPrefix(dedent(xsrc), "<condition") {
+			xsrc = "<extension>\n" + xsrc + "</extension>\n"
+		}
+		x, err := ParseXMLFile("doc.xml", []byte(xsrc))
+		if err != nil {
+			t.Errorf("docs line %d: XML example: %v", snips[i-1].line, err)
+			continue
+		}
+		sameModel(t, "docs example pair at line "+fmt.Sprint(s.line), y, x)
+		pairs++
+	}
+	if checked < 8 || pairs < 3 {
+		t.Errorf("only %d YAML examples and %d XML/YAML pairs checked; did the docs lose their examples?", checked, pairs)
 	}
 }

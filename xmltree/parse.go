@@ -40,6 +40,9 @@ const MaxElementDepth = 1000
 //   - A repeated attribute keeps its first value, which is the one
 //     FreeSWITCH's attribute lookup returns.
 //   - Unknown elements and attributes are kept; callers ignore them.
+//   - An attribute without a quoted value (<a b> or <a b=c>) is read the
+//     way encoding/xml's non-strict mode reads it (value "b", "c"); ezxml
+//     would give "" for both. Neither occurs in working configurations.
 //
 // Rejected, with the position of the offending construct: unclosed or
 // mismatched tags, unclosed comments (including "--" inside a comment, as

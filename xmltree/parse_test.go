@@ -85,6 +85,7 @@ func TestParseAttributeValues(t *testing.T) {
 		{"single quotes", `<a v='say "hi"'/>`, `say "hi"`},
 		{"first duplicate wins", `<a v="one" v="two"/>`, "one"},
 		{"spaces around equals", `<a v = "x"/>`, "x"},
+		{"valueless attribute (lenient, unlike ezxml)", `<a v/>`, "v"},
 		{"multi-line say data", "<a v=\"en number\n      pronounced\n      1234\"/>", "en number       pronounced       1234"},
 	}
 	for _, tt := range tests {

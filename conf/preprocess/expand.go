@@ -79,23 +79,28 @@ func disableVarRefs(s string) string {
 	return string(b)
 }
 
-// indexFold is strings.Index with ASCII case folding (FreeSWITCH's
-// switch_stristr); substr must be ASCII.
+// indexFold is strings.Index with ASCII-only case folding (FreeSWITCH's
+// switch_stristr); substr must be non-empty ASCII.
 func indexFold(s, substr string) int {
-	n := len(substr)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], substr) && isASCII(s[i:i+n]) {
+	first := lowerASCII(substr[0])
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		j := 1
+		for j < len(substr) && lowerASCII(s[i+j]) == lowerASCII(substr[j]) {
+			j++
+		}
+		if j == len(substr) {
 			return i
 		}
 	}
 	return -1
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	return true
+	return c
 }

@@ -11,7 +11,7 @@
 //     entirely (the test looks at the line before expansion).
 //  3. Inside a multi-line "<!--#" comment, lines are dropped until one
 //     containing "-->"; the rest of that line (taken, as in FreeSWITCH,
-//     from the unexpanded text) is processed as a line of its own.
+//     from the unexpanded text) goes on to step 4.
 //  4. A line containing X-PRE-PROCESS (any case) is a directive. If the
 //     character before it is not '<' (<XX-PRE-PROCESS ...>) the line is
 //     dropped and nothing runs. Otherwise cmd="..." and data="..." are
@@ -64,7 +64,10 @@ type Globals interface {
 // like an included XML file: $${name} expands and directives run, with
 // relative includes resolved against the translated file's directory.
 // A line whose Pos has no File gets the file's name, and one whose Pos has
-// no From gets the include chain of the directive that pulled the file in.
+// no From gets the include chain of the directive that pulled the file in;
+// the same holds for the Pos of a returned *xmltree.Error (or of each entry
+// of an xmltree.ErrorList). Other errors are wrapped in an *xmltree.Error
+// on the file.
 type Translator func(name string, data []byte) ([]xmltree.Line, error)
 
 // Options configures Run.
@@ -223,6 +226,9 @@ func (p *processor) file(name string, from *xmltree.Pos, depth int) error {
 			return xmltree.Errorf(*from, "includes nested deeper than %d levels", p.opts.MaxDepth)
 		}
 	}
+	if err := p.ctx.Err(); err != nil {
+		return &xmltree.Error{Pos: filePos, Msg: "preprocessing interrupted", Err: err}
+	}
 	p.files++
 	if p.files > p.opts.MaxFiles {
 		return xmltree.Errorf(filePos, "more than %d files read", p.opts.MaxFiles)
@@ -245,9 +251,6 @@ func (p *processor) file(name string, from *xmltree.Pos, depth int) error {
 		if p.out.size > p.opts.MaxOutputSize {
 			return xmltree.Errorf(l.Pos, "expanded configuration is larger than %d bytes", p.opts.MaxOutputSize)
 		}
-	}
-	if err := p.ctx.Err(); err != nil {
-		return &xmltree.Error{Pos: filePos, Msg: "preprocessing interrupted", Err: err}
 	}
 	if st.inComment {
 		p.log.Warn("preprocess: <!--# comment not closed before end of file", "file", display)
@@ -303,11 +306,7 @@ func (p *processor) lines(name, display string, data []byte, from *xmltree.Pos) 
 	if tr := p.opts.Translators[strings.ToLower(path.Ext(name))]; tr != nil {
 		tl, err := tr(display, data)
 		if err != nil {
-			var pe *xmltree.Error
-			if errors.As(err, &pe) {
-				return nil, err
-			}
-			return nil, &xmltree.Error{Pos: xmltree.Pos{File: display, From: from}, Msg: "cannot translate", Err: err}
+			return nil, translatorError(err, display, from)
 		}
 		var out []xmltree.Line
 		for _, l := range tl {
@@ -328,6 +327,34 @@ func (p *processor) lines(name, display string, data []byte, from *xmltree.Pos) 
 		out[i] = xmltree.Line{Text: l, Pos: xmltree.Pos{File: display, Line: i + 1, From: from}}
 	}
 	return out, nil
+}
+
+// translatorError positions a translator's error: an *xmltree.Error or
+// xmltree.ErrorList gets the file name and include chain where its
+// positions lack them; any other error is wrapped in an *xmltree.Error on
+// the file.
+func translatorError(err error, display string, from *xmltree.Pos) error {
+	fix := func(e *xmltree.Error) *xmltree.Error {
+		c := *e
+		if c.Pos.File == "" {
+			c.Pos.File = display
+		}
+		if c.Pos.From == nil {
+			c.Pos.From = from
+		}
+		return &c
+	}
+	switch e := err.(type) {
+	case *xmltree.Error:
+		return fix(e)
+	case xmltree.ErrorList:
+		out := make(xmltree.ErrorList, len(e))
+		for i, pe := range e {
+			out[i] = fix(pe)
+		}
+		return out
+	}
+	return &xmltree.Error{Pos: xmltree.Pos{File: display, From: from}, Msg: "cannot translate", Err: err}
 }
 
 // splitLines cuts data at "\r\n", "\n" and lone "\r" (FreeSWITCH ends a
