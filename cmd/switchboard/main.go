@@ -73,9 +73,9 @@ func usage(w io.Writer) {
 
 // exit codes
 const (
-	exitOK     = 0
-	exitError  = 1
-	exitUsage  = 2
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
 )
 
 // errUsage marks an error as a usage error (exit 2).
