@@ -100,9 +100,8 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlSyntaxError turns a yaml.v3 parse error into a positioned error.
 func yamlSyntaxError(name string, err error) *xmltree.Error {
-	msg := err.Error()
 	pos := Pos{File: name}
-	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
