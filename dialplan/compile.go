@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-voip/switchboard/caller"
+	"github.com/switchboard-voip/switchboard/vars"
 	"github.com/switchboard-voip/switchboard/xmltree"
 )
 
@@ -77,14 +78,10 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 	}
 	c.hasField = c.Field != ""
 	c.fieldExpand = strings.Contains(c.Field, "$")
-	c.exprExpand = strings.Contains(c.Expression, "${")
+	c.exprExpand = expandsAtHunt(c.Expression)
 	c.exprParen = strings.Contains(c.Expression, "(")
-	if c.mode == regexNone && c.hasField && !c.exprExpand {
-		re, err := CompileRegex(c.Expression)
-		if err != nil {
-			*errs = append(*errs, &xmltree.Error{Pos: c.Pos, Msg: "condition expression", Err: err})
-		}
-		c.re = re
+	if c.mode == regexNone && c.hasField {
+		c.re, c.exprParen = compileStatic(c.Expression, c.exprParen, c.Pos, "condition expression", errs)
 	}
 	tm, err := compileTime(&c.Time)
 	if err != nil {
@@ -93,14 +90,10 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 	c.tm = tm
 	for _, r := range c.Regexes {
 		r.fieldExpand = strings.Contains(r.Field, "$")
-		r.exprExpand = strings.Contains(r.Expression, "${")
+		r.exprExpand = expandsAtHunt(r.Expression)
 		r.exprParen = strings.Contains(r.Expression, "(")
-		if r.Field != "" && !r.exprExpand {
-			re, err := CompileRegex(r.Expression)
-			if err != nil {
-				*errs = append(*errs, &xmltree.Error{Pos: r.Pos, Msg: "regex expression", Err: err})
-			}
-			r.re = re
+		if r.Field != "" {
+			r.re, r.exprParen = compileStatic(r.Expression, r.exprParen, r.Pos, "regex expression", errs)
 		}
 		tm, err := compileTime(&r.Time)
 		if err != nil {
@@ -117,6 +110,70 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 	for _, n := range c.Conditions {
 		compileCondition(n, depth+1, errs)
 	}
+}
+
+// compileStatic compiles an expression whose text does not depend on
+// variables, reporting a bad one at load time. An expression with escaped
+// data but no ${} reference is compiled as the expansion rewrites it, and
+// paren is recomputed from that text. An expression with a ${} reference
+// gives nil: it is compiled per hunt.
+func compileStatic(expr string, paren bool, pos Pos, what string, errs *xmltree.ErrorList) (*Regex, bool) {
+	if hasVarRef(expr) {
+		return nil, paren
+	}
+	if expandsAtHunt(expr) {
+		expr = vars.Expand(expr, noVars, nil)
+		paren = strings.Contains(expr, "(")
+	}
+	re, err := CompileRegex(expr)
+	if err != nil {
+		*errs = append(*errs, &xmltree.Error{Pos: pos, Msg: what, Err: err})
+	}
+	return re, paren
+}
+
+// noVars is the empty variable lookup used to apply an expansion that
+// references no variable.
+var noVars = vars.LookupFunc(func(string) (string, bool) { return "", false })
+
+// expandsAtHunt reports whether switch_channel_expand_variables rewrites s
+// into a new string, as parse_exten does with every expression: when s
+// holds a ${ reference (switch_string_var_check_const) or escaped data,
+// a backslash before \, n, s, t or ' (switch_string_has_escaped_data).
+// The rewrite turns "\\" into "\" and drops "\'"; and in regex="any"
+// mode a rewritten expression is lost after the loop (no $N, no DP_MATCH).
+func expandsAtHunt(s string) bool {
+	if hasVarRef(s) {
+		return true
+	}
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		switch s[i+1] {
+		case '\\', 'n', 's', 't', '\'':
+			return true
+		}
+	}
+	return false
+}
+
+// hasVarRef reports whether s holds "$" followed (possibly after
+// backslashes) by "{", as switch_string_var_check_const does.
+func hasVarRef(s string) bool {
+	dollar := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '$':
+			dollar = true
+		case !dollar:
+		case c == '{':
+			return true
+		case c != '\\':
+			dollar = false
+		}
+	}
+	return false
 }
 
 func compileAction(a *Action, errs *xmltree.ErrorList) {

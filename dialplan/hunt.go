@@ -167,6 +167,7 @@ type matchState struct {
 	expr      string
 	exprValid bool
 	caps      []string
+	unset     []bool // unset[i]: group i did not take part (nil: all did)
 }
 
 // parse is parse_exten: it evaluates conds (an extension's conditions,
@@ -217,11 +218,11 @@ func (h *hunter) parse(conds []*Condition, parent *Condition, extName string, re
 			if c.hasField {
 				st.field, st.fieldName = true, c.Field
 				st.fieldData = h.fieldValue(c.Field, c.fieldExpand)
-				re := c.re
-				if c.exprExpand {
-					re = h.compiled(expr)
+				re, paren := c.re, c.exprParen
+				if re == nil && c.exprExpand {
+					re, paren = h.compiled(expr), strings.IndexByte(expr, '(') >= 0
 				}
-				proceed, st.caps = h.match(re, st.fieldData, c.exprParen)
+				proceed, st.caps, st.unset = h.match(re, st.fieldData, paren)
 				if proceed > 0 {
 					if h.env.Trace != nil {
 						h.tracef("Regex (PASS) [%s] %s(%s) =~ /%s/ break=%s", name, c.Field, st.fieldData, expr, brk)
@@ -251,7 +252,7 @@ func (h *hunter) parse(conds []*Condition, parent *Condition, extName string, re
 		} else {
 			subst := st.field && st.exprValid && strings.IndexByte(st.expr, '(') >= 0
 			if subst {
-				setCaptures(h.env.Vars, "DP_MATCH", st.caps)
+				setCaptures(h.env.Vars, "DP_MATCH", st.caps, st.unset)
 			}
 			for _, a := range c.Actions {
 				data := a.Data
@@ -319,11 +320,11 @@ func (h *hunter) regexList(c *Condition, name string, anti bool, proceed int) (b
 		stop := false
 		if st.field {
 			st.fieldData = h.fieldValue(r.Field, r.fieldExpand)
-			re := r.re
-			if r.exprExpand {
-				re = h.compiled(expr)
+			re, paren := r.re, r.exprParen
+			if re == nil && r.exprExpand {
+				re, paren = h.compiled(expr), strings.IndexByte(expr, '(') >= 0
 			}
-			proceed, st.caps = h.match(re, st.fieldData, r.exprParen)
+			proceed, st.caps, st.unset = h.match(re, st.fieldData, paren)
 			if proceed > 0 {
 				if h.env.Trace != nil {
 					h.tracef("Regex (PASS) [%s] %s(%s) =~ /%s/ match=%s", name, r.Field, st.fieldData, expr, mode)
@@ -353,10 +354,14 @@ func (h *hunter) regexList(c *Condition, name string, anti bool, proceed int) (b
 			stop = all
 		}
 		if stop {
-			break // the breaking child's expression and match stay current
+			// The breaking child's match stays current; its expression
+			// pointer, as at the end of every iteration, survives only if
+			// the expansion did not rewrite it.
+			st.exprValid = !r.exprExpand
+			break
 		}
 		if st.field && strings.IndexByte(expr, '(') >= 0 {
-			setCaptures(h.env.Vars, "DP_REGEX_MATCH_"+strconv.Itoa(i+1), st.caps)
+			setCaptures(h.env.Vars, "DP_REGEX_MATCH_"+strconv.Itoa(i+1), st.caps, st.unset)
 			if st.caps != nil {
 				s := st
 				saved, savedProceed = &s, proceed
@@ -366,7 +371,7 @@ func (h *hunter) regexList(c *Condition, name string, anti bool, proceed int) (b
 		}
 		// At the end of an iteration FreeSWITCH frees the match, and the
 		// expression pointer survives only if it was not expanded.
-		st.caps = nil
+		st.caps, st.unset = nil, nil
 		st.exprValid = !r.exprExpand
 	}
 	if xor {
@@ -416,19 +421,20 @@ func (h *hunter) compiled(expr string) *Regex {
 }
 
 // match runs re against s and returns FreeSWITCH's proceed value (the
-// match count: captures + 1, 0 on no match) and the captures when wanted.
-func (h *hunter) match(re *Regex, s string, captures bool) (int, []string) {
+// match count: captures + 1, 0 on no match) and, when wanted, the captures
+// and which of them did not take part (see Regex.SubmatchesUnset).
+func (h *hunter) match(re *Regex, s string, captures bool) (int, []string, []bool) {
 	if re == nil {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if !captures {
 		if re.MatchString(s) {
-			return 1, nil
+			return 1, nil, nil
 		}
-		return 0, nil
+		return 0, nil, nil
 	}
-	caps := re.Submatches(s)
-	return len(caps), caps
+	caps, unset := re.SubmatchesUnset(s)
+	return len(caps), caps, unset
 }
 
 // emit queues an action (or runs it, when inline), loop times.
@@ -464,17 +470,22 @@ func (h *hunter) emit(a *Action, data, name string, anti bool) {
 	}
 }
 
-// setCaptures replaces the array variable name with the captures, as
-// switch_capture_regex pushes them: groups that matched nothing are left
-// out (a channel variable cannot hold "").
-func setCaptures(store *vars.Store, name string, caps []string) {
+// setCaptures replaces the array variable name with the captures the way
+// switch_capture_regex pushes them one by one: a group that did not take
+// part is skipped, and pushing a group that matched "" deletes the
+// variable (a channel variable cannot hold ""), dropping what was pushed
+// before it.
+func setCaptures(store *vars.Store, name string, caps []string, unset []bool) {
 	vals := caps
 	for i, c := range caps {
-		if c == "" {
+		if c == "" || (unset != nil && unset[i]) {
 			vals = make([]string, 0, len(caps))
-			vals = append(vals, caps[:i]...)
-			for _, c := range caps[i:] {
-				if c != "" {
+			for j, c := range caps {
+				switch {
+				case unset != nil && unset[j]:
+				case c == "":
+					vals = vals[:0]
+				default:
 					vals = append(vals, c)
 				}
 			}

@@ -69,7 +69,7 @@ type Condition struct {
 	hasField      bool
 	fieldExpand   bool // field contains '$': expand it instead of reading the profile
 	re            *Regex
-	exprExpand    bool // expression contains "${": expand and compile per hunt
+	exprExpand    bool // expansion would rewrite the expression (a ${ reference or an escape FreeSWITCH decodes): expand it at hunt time
 	exprParen     bool // expression contains '(' (captures and $N substitution)
 	tm            *timeCheck
 }
@@ -95,7 +95,7 @@ type Action struct {
 	App    string
 	Data   string
 	Inline string // raw attribute value; switch_true decides
-	Loop   string // raw attribute value; atoi decides (0 or absent = once)
+	Loop   string // raw attribute value: absent = once; otherwise C atoi (so "0" or "abc" = never queued, though the extension still counts as found)
 	// DataElement records that data was written as element text rather
 	// than a data attribute (kept for convert).
 	DataElement bool

@@ -174,42 +174,62 @@ func (r *Regex) MatchString(s string) bool {
 // the highest-numbered group that took part in the match; groups inside it
 // that did not take part are "".
 func (r *Regex) Submatches(s string) []string {
+	caps, _ := r.SubmatchesUnset(s)
+	return caps
+}
+
+// SubmatchesUnset is Submatches that also tells a group that did not take
+// part in the match from one that matched the empty string: unset[i] is
+// true for the former. unset is nil when every group took part.
+// FreeSWITCH's switch_capture_regex skips unset groups but pushes empty
+// ones (which deletes the variable being filled).
+func (r *Regex) SubmatchesUnset(s string) (caps []string, unset []bool) {
+	mark := func(i, n int) {
+		if unset == nil {
+			unset = make([]bool, n)
+		}
+		unset[i] = true
+	}
 	if r.re2 != nil {
 		if !strings.HasPrefix(s, r.prefix) {
-			return nil
+			return nil, nil
 		}
 		idx := r.re2.FindStringSubmatchIndex(s)
 		if idx == nil {
-			return nil
+			return nil, nil
 		}
 		n := len(idx) / 2
 		for n > 1 && idx[2*(n-1)] < 0 {
 			n--
 		}
-		out := make([]string, n)
-		for i := range out {
+		caps = make([]string, n)
+		for i := range caps {
 			if a, b := idx[2*i], idx[2*i+1]; a >= 0 {
-				out[i] = s[a:b]
+				caps[i] = s[a:b]
+			} else {
+				mark(i, n)
 			}
 		}
-		return out
+		return caps, unset
 	}
 	m, err := r.pcre.FindStringMatch(s)
 	if err != nil || m == nil {
-		return nil
+		return nil, nil
 	}
 	groups := m.Groups()
 	n := len(groups)
 	for n > 1 && len(groups[n-1].Captures) == 0 {
 		n--
 	}
-	out := make([]string, n)
+	caps = make([]string, n)
 	for i := 0; i < n; i++ {
 		if len(groups[i].Captures) > 0 {
-			out[i] = groups[i].String()
+			caps[i] = groups[i].String()
+		} else {
+			mark(i, n)
 		}
 	}
-	return out
+	return caps, unset
 }
 
 // regexCache holds expressions compiled at hunt time (those containing
