@@ -207,3 +207,7 @@ func (r *registry) flagsOf(name string) (Flags, bool) {
 	}
 	return Known(name)
 }
+
+// ErrNoSession is returned by applications that need a live call when they
+// run without one (for example inline under `switchboard route`).
+var ErrNoSession = fmt.Errorf("this application needs a live call")

@@ -34,37 +34,62 @@ func (kv *keyValues) Set(s string) error {
 	return nil
 }
 
+// setFlags is the repeatable --set NAME=VALUE flag every subcommand takes.
+// Each argument is checked as it is parsed, so a bad name is a usage
+// error; Map applies conf.ParseSet's rules (names are case-insensitive and
+// the last one given wins; spaces around the '=' are trimmed).
+type setFlags struct {
+	args []string
+}
+
+func (s *setFlags) String() string { return strings.Join(s.args, ",") }
+
+func (s *setFlags) Set(arg string) error {
+	if _, err := conf.ParseSet([]string{arg}); err != nil {
+		return err
+	}
+	s.args = append(s.args, arg)
+	return nil
+}
+
+// Map returns the --set values for conf.Options.Set.
+func (s *setFlags) Map() (map[string]string, error) { return conf.ParseSet(s.args) }
+
+func (s *setFlags) register(fs *flag.FlagSet) {
+	fs.Var(s, "set", "set a global variable NAME=VALUE, winning over the configuration's own (repeatable)")
+}
+
 // confFlags are the flags every subcommand that loads configuration takes.
 type confFlags struct {
 	dir       string
-	set       keyValues
+	set       setFlags
 	stateDir  string
 	allowExec bool
 	allowStun bool
-	logLevel  string
+	logLevel  slog.Level
 }
 
 func (c *confFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dir, "conf", "", "configuration directory holding freeswitch.xml (default: the embedded default configuration)")
-	fs.Var(&c.set, "set", "set a global variable NAME=VALUE, winning over the configuration's own (repeatable)")
+	c.set.register(fs)
 	fs.StringVar(&c.stateDir, "state-dir", "", "directory for writable state: db, recordings, logs (default: $XDG_STATE_HOME/switchboard)")
 	fs.BoolVar(&c.allowExec, "allow-exec", false, "allow X-PRE-PROCESS exec-set/exec, which run shell commands")
 	fs.BoolVar(&c.allowStun, "allow-stun", false, "allow X-PRE-PROCESS stun-set (resolved locally, never over the network)")
-	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelWarn, "log level: debug, info, warn, error")
 }
 
 func (c *confFlags) logger(stderr io.Writer) *slog.Logger {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
-		lvl = slog.LevelWarn
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 }
 
 func (c *confFlags) load(stderr io.Writer) (*conf.Snapshot, error) {
+	set, err := c.set.Map()
+	if err != nil {
+		return nil, err
+	}
 	return conf.Load(conf.Options{
 		Dir:       c.dir,
-		Set:       c.set.m,
+		Set:       set,
 		StateDir:  c.stateDir,
 		AllowExec: c.allowExec,
 		AllowStun: c.allowStun,
@@ -99,7 +124,7 @@ func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: switchboard %s %s\n", name, usage)
+		fmt.Fprintln(stderr, strings.TrimSpace("usage: switchboard "+name+" "+usage))
 		fs.PrintDefaults()
 	}
 	return fs

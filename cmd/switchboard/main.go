@@ -15,7 +15,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,6 +76,3 @@ const (
 	exitError = 1
 	exitUsage = 2
 )
-
-// errUsage marks an error as a usage error (exit 2).
-var errUsage = errors.New("usage")

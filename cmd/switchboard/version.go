@@ -8,7 +8,14 @@ import (
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", stderr, "")
-	if _, err := parseArgs(fs, args); err != nil {
+	var set setFlags
+	set.register(fs) // accepted, as by every subcommand; nothing to apply it to
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 0 {
+		fs.Usage()
 		return exitUsage
 	}
 	info, ok := debug.ReadBuildInfo()

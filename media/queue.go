@@ -1,0 +1,65 @@
+package media
+
+// queueDepth is how many 20 ms frames a producer may queue ahead of the
+// pacer: enough to ride out a producer that is scheduled late, small
+// enough that a flush (stop, cancel) is all the latency there is.
+const queueDepth = 8
+
+type frameKind uint8
+
+const (
+	frameAudio frameKind = iota // one frame of PCM
+	frameDTMF                   // one RFC 4733 packet (three for an end)
+	frameGap                    // a period in which nothing is sent
+)
+
+// frame is one period's worth of output.
+type frame struct {
+	kind frameKind
+	n    int     // audio: samples of real audio (the rest is padding)
+	pcm  []int16 // audio: FrameSamples samples (a window of the queue's backing array)
+	ev   dtmfEvent
+}
+
+// frameQueue is a fixed ring of frames; the Stream's mutex guards it.
+type frameQueue struct {
+	slots []frame
+	head  int
+	count int
+}
+
+func newFrameQueue(depth, samples int) frameQueue {
+	q := frameQueue{slots: make([]frame, depth)}
+	backing := make([]int16, depth*samples)
+	for i := range q.slots {
+		q.slots[i].pcm = backing[i*samples : (i+1)*samples : (i+1)*samples]
+	}
+	return q
+}
+
+func (q *frameQueue) full() bool { return q.count == len(q.slots) }
+
+// reserve returns the slot to fill next, or nil when full; commit makes
+// it visible.
+func (q *frameQueue) reserve() *frame {
+	if q.full() {
+		return nil
+	}
+	return &q.slots[(q.head+q.count)%len(q.slots)]
+}
+
+func (q *frameQueue) commit() { q.count++ }
+
+func (q *frameQueue) pop() *frame {
+	if q.count == 0 {
+		return nil
+	}
+	f := &q.slots[q.head]
+	q.head = (q.head + 1) % len(q.slots)
+	q.count--
+	return f
+}
+
+func (q *frameQueue) flush() {
+	q.head, q.count = 0, 0
+}

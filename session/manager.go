@@ -1,0 +1,238 @@
+// Package session is the call core: channels with their UUID, caller
+// profile, variables and CS_* state machine; the routing → execute loop of
+// FreeSWITCH's state machine (hunt with the config snapshot taken at
+// routing, run the action list, transfer re-hunts, hang up at the end); and
+// hangup causes. Endpoints (SIP) create sessions and implement Endpoint;
+// applications see a session as an apps.Session.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-voip/switchboard/caller"
+	"github.com/switchboard-voip/switchboard/cause"
+	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/vars"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Snapshot returns the configuration in force; each routing (first
+	// hunt, transfer) takes it once and the call keeps it until it is
+	// routed again.
+	Snapshot func() *conf.Snapshot
+	// Globals are the runtime global variables (set_global,
+	// global_setvar), looked up before the snapshot's own globals.
+	Globals *vars.Store
+	// API runs ${api args} during expansion; nil expands API calls to "".
+	API vars.API
+	// MaxSessions and SessionsPerSecond limit new calls (switch.conf
+	// max-sessions, sessions-per-second); 0 means no limit.
+	MaxSessions       int
+	SessionsPerSecond int
+	// Logger receives the core's logs; nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrOverloaded is returned by Admit when a limit is reached; endpoints
+// answer 503.
+var ErrOverloaded = errors.New("session limit reached")
+
+// ErrShuttingDown is returned by Admit once Shutdown has begun.
+var ErrShuttingDown = errors.New("shutting down")
+
+// Manager owns every live session.
+type Manager struct {
+	cfg    Config
+	log    *slog.Logger
+	mu     sync.Mutex
+	byUUID map[string]*Session
+	wg     sync.WaitGroup
+	closed atomic.Bool
+
+	rateMu    sync.Mutex
+	rateStart time.Time
+	rateCount int
+
+	created atomic.Uint64
+}
+
+// NewManager returns a Manager.
+func NewManager(cfg Config) *Manager {
+	if cfg.Globals == nil {
+		cfg.Globals = vars.NewStore()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Manager{cfg: cfg, log: log, byUUID: make(map[string]*Session)}
+}
+
+// Snapshot returns the configuration in force.
+func (m *Manager) Snapshot() *conf.Snapshot { return m.cfg.Snapshot() }
+
+// Globals returns the runtime global variables.
+func (m *Manager) Globals() *vars.Store { return m.cfg.Globals }
+
+// Admit reserves room for one new session, enforcing max-sessions and
+// sessions-per-second; call it before creating the session.
+func (m *Manager) Admit() error {
+	if m.closed.Load() {
+		return ErrShuttingDown
+	}
+	if n := m.cfg.MaxSessions; n > 0 && m.Count() >= n {
+		return ErrOverloaded
+	}
+	if n := m.cfg.SessionsPerSecond; n > 0 {
+		m.rateMu.Lock()
+		defer m.rateMu.Unlock()
+		now := time.Now()
+		if now.Sub(m.rateStart) >= time.Second {
+			m.rateStart, m.rateCount = now, 0
+		}
+		if m.rateCount >= n {
+			return ErrOverloaded
+		}
+		m.rateCount++
+	}
+	return nil
+}
+
+// Inbound describes a new inbound call leg.
+type Inbound struct {
+	Endpoint Endpoint
+	Profile  *caller.Profile // destination_number, context, dialplan, caller id, network_addr, ...
+	// Vars are the leg's initial channel variables (sip_*, ...), in order.
+	Vars [][2]string
+	// UUID, if set, is used as the channel's UUID; otherwise one is made.
+	UUID string
+}
+
+// NewInbound creates a session for an inbound leg; Start runs it.
+func (m *Manager) NewInbound(in Inbound) *Session {
+	id := in.UUID
+	if id == "" {
+		id = NewUUID()
+	}
+	p := in.Profile
+	if p == nil {
+		p = &caller.Profile{}
+	}
+	p.UUID = id
+	if p.Dialplan == "" {
+		p.Dialplan = "XML"
+	}
+	if p.Context == "" {
+		p.Context = "default"
+	}
+	now := time.Now()
+	p.CreatedTime = now.UnixMicro()
+	p.ProfileCreatedTime = p.CreatedTime
+	if in.Endpoint != nil {
+		p.ChanName = in.Endpoint.Name()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		m:       m,
+		uuid:    id,
+		ep:      in.Endpoint,
+		profile: p,
+		vars:    vars.NewStore(),
+		ctx:     ctx,
+		cancel:  cancel,
+		dtmf:    newDTMFQueue(),
+		created: now,
+	}
+	s.log = m.log.With("uuid", id, "channel", p.ChanName)
+	for _, kv := range in.Vars {
+		s.vars.Set(kv[0], kv[1])
+	}
+	s.vars.Set("uuid", id)
+	s.vars.Set("call_uuid", id)
+	s.vars.Set("direction", "inbound")
+	s.vars.Set("channel_name", p.ChanName)
+	s.vars.Set("start_epoch", fmt.Sprint(now.Unix()))
+	s.vars.Set("start_uepoch", fmt.Sprint(now.UnixMicro()))
+	s.state.Store(int32(CSNew))
+	m.mu.Lock()
+	m.byUUID[id] = s
+	m.mu.Unlock()
+	m.created.Add(1)
+	return s
+}
+
+// Get returns the live session with uuid, or nil.
+func (m *Manager) Get(uuid string) *Session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byUUID[uuid]
+}
+
+// Count returns the number of live sessions.
+func (m *Manager) Count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.byUUID)
+}
+
+// Created returns how many sessions were ever created.
+func (m *Manager) Created() uint64 { return m.created.Load() }
+
+// List returns the live sessions, oldest first.
+func (m *Manager) List() []*Session {
+	m.mu.Lock()
+	out := make([]*Session, 0, len(m.byUUID))
+	for _, s := range m.byUUID {
+		out = append(out, s)
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].created.Before(out[j].created) })
+	return out
+}
+
+func (m *Manager) remove(s *Session) {
+	m.mu.Lock()
+	delete(m.byUUID, s.uuid)
+	m.mu.Unlock()
+}
+
+// HangupAll hangs every live session up with c.
+func (m *Manager) HangupAll(c cause.Cause) {
+	for _, s := range m.List() {
+		s.Hangup(c)
+	}
+}
+
+// Shutdown refuses new sessions (Admit returns ErrShuttingDown), hangs
+// the live ones up with SYSTEM_SHUTDOWN and waits until they have finished
+// or ctx is done.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.closed.Store(true)
+	m.HangupAll(cause.CSystemShutdown)
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// NewUUID returns a random RFC 4122 version-4 UUID string.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
