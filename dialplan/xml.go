@@ -13,15 +13,31 @@ import (
 // xmltree.ErrorList, each naming the original file and line.
 func FromXML(doc *xmltree.Document, section *etree.Element) (*Dialplan, error) {
 	d := &Dialplan{}
+	var misplaced xmltree.ErrorList
 	if section != nil {
 		dec := xmlDecoder{doc: doc}
 		for _, el := range section.ChildElements() {
-			if el.Tag == "context" {
+			switch el.Tag {
+			case "context":
 				d.Contexts = append(d.Contexts, dec.context(el))
+			case "extension":
+				// Typically a file of bare extensions (an XML <include> or a
+				// YAML "extensions:" file) included at section level instead
+				// of inside a <context>: FreeSWITCH would ignore it silently.
+				misplaced = append(misplaced, xmltree.Errorf(doc.Pos(el),
+					"extension %q is outside any <context>: include files of extensions from inside a <context>",
+					el.SelectAttrValue("name", "")))
 			}
 		}
 	}
-	if err := d.Compile(); err != nil {
+	err := d.Compile()
+	if len(misplaced) > 0 {
+		if l, ok := err.(xmltree.ErrorList); ok {
+			misplaced = append(misplaced, l...)
+		}
+		return nil, misplaced
+	}
+	if err != nil {
 		return nil, err
 	}
 	return d, nil

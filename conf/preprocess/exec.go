@@ -57,7 +57,7 @@ func (p *processor) runShell(command string, pos xmltree.Pos) (out string, runEr
 // command (logged) or empty output leaves the global alone.
 func (p *processor) execSet(data string, pos xmltree.Pos) error {
 	if !p.opts.AllowExec {
-		return xmltree.Errorf(pos, "exec-set is not allowed (it runs a shell command; enable exec in the loader)")
+		return xmltree.Errorf(pos, "exec-set is not allowed (it runs a shell command; allow it with --allow-exec)")
 	}
 	name, command, ok := splitAssign(data)
 	if !ok {
@@ -84,7 +84,7 @@ func (p *processor) execSet(data string, pos xmltree.Pos) error {
 // the directive.
 func (p *processor) exec(command string, pos xmltree.Pos) error {
 	if !p.opts.AllowExec {
-		return xmltree.Errorf(pos, "exec is not allowed (it runs a shell command; enable exec in the loader)")
+		return xmltree.Errorf(pos, "exec is not allowed (it runs a shell command; allow it with --allow-exec)")
 	}
 	out, runErr, err := p.runShell(command, pos)
 	if err != nil {

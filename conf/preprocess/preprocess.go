@@ -560,7 +560,7 @@ func (p *processor) envSet(data string, pos xmltree.Pos) {
 // stunSet runs "stun-set name=value" without touching the network.
 func (p *processor) stunSet(data string, pos xmltree.Pos) error {
 	if !p.opts.AllowStun {
-		return xmltree.Errorf(pos, "stun-set is not allowed (enable STUN lookups in the loader)")
+		return xmltree.Errorf(pos, "stun-set is not allowed (allow it with --allow-stun; it resolves to local_ip_v4 and never uses the network)")
 	}
 	name, value, ok := splitAssign(data)
 	if !ok {
