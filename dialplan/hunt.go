@@ -79,6 +79,8 @@ type Result struct {
 	Found bool
 	// Actions is the application list to execute, in order.
 	Actions []Step
+
+	buf [6]Step // backing store for short action lists (one allocation per hunt)
 }
 
 // Hunt walks the caller's context (env.Profile.Context, default "default",
@@ -464,7 +466,7 @@ func (h *hunter) emit(a *Action, data, name string, anti bool) {
 			continue
 		}
 		if h.res.Actions == nil {
-			h.res.Actions = make([]Step, 0, 8)
+			h.res.Actions = h.res.buf[:0]
 		}
 		h.res.Actions = append(h.res.Actions, Step{App: a.App, Data: data, Pos: a.Pos})
 	}

@@ -74,9 +74,32 @@ func Expand(s string, l Lookup, api API) string {
 	if !needsExpand(s) {
 		return s
 	}
+	if v, ok := wholeReference(s, l); ok {
+		return v
+	}
 	x := expander{l: l, api: api}
 	buf := x.appendExpand(make([]byte, 0, len(s)+64), s, 0)
 	return bytesString(buf)
+}
+
+// wholeReference is Expand's allocation-free fast path for the commonest
+// input, a string that is exactly one plain ${name}: when the value needs
+// no further expansion it is the result. Anything else (substrings,
+// indexes, API calls, values that themselves expand) reports false and
+// takes the general path.
+func wholeReference(s string, l Lookup) (string, bool) {
+	if len(s) < 4 || s[0] != '$' || s[1] != '{' || s[len(s)-1] != '}' || l == nil {
+		return "", false
+	}
+	name := s[2 : len(s)-1]
+	if strings.ContainsAny(name, " :[({}$\\'\t\n") {
+		return "", false
+	}
+	v, _ := l.Get(name)
+	if needsExpand(v) {
+		return "", false
+	}
+	return v, true
 }
 
 // bytesString returns b as a string without copying. b must not be

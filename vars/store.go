@@ -108,7 +108,20 @@ func serialise(vals []string) string {
 	if len(vals) == 1 {
 		return vals[0]
 	}
-	return ArrayPrefix + strings.Join(vals, arraySep)
+	n := len(ArrayPrefix) + len(arraySep)*(len(vals)-1)
+	for _, v := range vals {
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(ArrayPrefix)
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(arraySep)
+		}
+		b.WriteString(v)
+	}
+	return b.String()
 }
 
 // Push appends value to the array called name, creating it (or turning a
