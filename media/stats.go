@@ -196,8 +196,8 @@ type Stats struct {
 	// PacerSkips counts periods a pacer skipped because it fell more than
 	// maxBehind behind its clock (the machine was starved); the streams'
 	// timestamps jump over the skipped periods.
-	PacerSkips  uint64
-	Packets     PacketStats
+	PacerSkips   uint64
+	Packets      PacketStats
 	SendLateness Histogram
 }
 

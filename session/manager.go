@@ -151,6 +151,7 @@ func (m *Manager) NewInbound(in Inbound) *Session {
 		cancel:  cancel,
 		dtmf:    newDTMFQueue(),
 		created: now,
+		done:    make(chan struct{}),
 	}
 	s.log = m.log.With("uuid", id, "channel", p.ChanName)
 	for _, kv := range in.Vars {

@@ -13,7 +13,7 @@ import (
 // Media is the negotiated audio of a leg, as the endpoint hands it over
 // (a *media.Stream).
 type Media interface {
-	Play(ctx context.Context, src media.Source, stop func() bool) (media.Result, error)
+	Play(ctx context.Context, src media.Source, stop func() bool) (media.PlayResult, error)
 	Echo(ctx context.Context, delay time.Duration, stop func() bool) error
 	SendDTMF(ctx context.Context, digits string, dur time.Duration) error
 }
@@ -51,7 +51,7 @@ func (sm *sessionMedia) Play(ctx context.Context, uri string, stop func() bool) 
 	}
 	prefix, _ := s.Get("sound_prefix")
 	open := func(name string) (fs.File, error) { return snap.Open(name) }
-	src, err := media.OpenSource(uri, 8000, open, prefix)
+	src, err := media.OpenSource(uri, media.SourceOptions{Rate: 8000, Open: open, SoundPrefix: prefix, Logger: s.log})
 	if err != nil {
 		return apps.PlayResult{}, err
 	}

@@ -56,6 +56,7 @@ type Session struct {
 
 	ctx    context.Context // done at hangup
 	cancel context.CancelFunc
+	done   chan struct{} // closed once the session is destroyed
 
 	mu       sync.Mutex
 	profile  *caller.Profile
@@ -604,7 +605,11 @@ func (s *Session) finish() {
 	s.setState(CSDestroy)
 	s.m.remove(s)
 	s.log.Info("session destroyed", "cause", c.String())
+	close(s.done)
 }
+
+// Done is closed once the session has been destroyed (hangup complete).
+func (s *Session) Done() <-chan struct{} { return s.done }
 
 // MediaReady reports whether the call has media (early or answered).
 func (s *Session) MediaReady() bool {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,7 +178,7 @@ func newTestManager(t *testing.T) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(Config{Snapshot: func() *conf.Snapshot { return snap }})
+	return NewManager(Config{Snapshot: func() *conf.Snapshot { return snap }, Logger: slog.New(slog.DiscardHandler)})
 }
 
 // call runs a session for dest to completion and returns it.
@@ -186,10 +187,10 @@ func call(t *testing.T, m *Manager, dest string) (*Session, *fakeEndpoint) {
 	ep := &fakeEndpoint{}
 	s := m.NewInbound(Inbound{Endpoint: ep, Profile: &caller.Profile{DestinationNumber: dest, Context: "default"}})
 	s.Start()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := m.Shutdown(ctx); err != nil {
-		t.Fatalf("session for %s did not finish: %v", dest, err)
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("session for %s did not finish", dest)
 	}
 	return s, ep
 }
@@ -237,9 +238,20 @@ func TestExecuteLoop(t *testing.T) {
 func TestZombieAppsRunAfterHangup(t *testing.T) {
 	m := newTestManager(t)
 	s, _ := call(t, m, "106")
-	// set is a zombie app (Z): it still runs after the hangup; test_note is not.
+	// The action list stops at the hangup, as FreeSWITCH's execute loop
+	// leaves CS_EXECUTE: nothing after test_hangup ran.
+	if v, ok := s.Vars().Get("zombie"); ok {
+		t.Errorf("zombie = %q: the list went on after the hangup", v)
+	}
+	// Executed after the hangup (as a script's session:execute would),
+	// only applications flagged ZombieExec (set is) still run.
+	s.exec("set", "zombie=ran")
+	s.exec("test_note", "late")
 	if v, _ := s.Vars().Get("zombie"); v != "ran" {
 		t.Errorf("zombie = %q, want ran", v)
+	}
+	if got := ranFor(s.UUID()); len(got) != 0 {
+		t.Errorf("non-zombie app ran after hangup: %q", got)
 	}
 }
 

@@ -221,7 +221,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	}
 	l.set("sip_full_via", strings.Join(vias, ","))
 	if mf := req.MaxForwards(); mf != nil {
-		l.set("max_forwards", strconv.Itoa(int(mf.Val())))
+		l.set("max_forwards", strconv.Itoa(int(*mf)))
 	}
 	if h := req.GetHeader("User-Agent"); h != nil {
 		l.set("sip_user_agent", h.Value())

@@ -3,6 +3,7 @@
 //
 // Usage:
 //
+//	switchboard [run]   [--conf DIR] [--debug-addr ADDR]
 //	switchboard check   [--conf DIR] [--strict]
 //	switchboard route   [--conf DIR] [--context NAME] [--field N=V]... [--var N=V]... [--time T] [--json] DEST
 //	switchboard convert --to yaml|xml FILE
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -33,6 +35,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "start the switch (the default command)", runRun},
 		{"check", "load and validate the configuration", runCheck},
 		{"route", "dry-run the dialplan hunt for a destination", runRoute},
 		{"convert", "convert a dialplan file between XML and YAML", runConvert},
@@ -42,9 +45,8 @@ func commands() []command {
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return runRun(args, stdout, stderr)
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"expvar"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/media"
+	"github.com/switchboard-voip/switchboard/session"
+	"github.com/switchboard-voip/switchboard/sip"
+)
+
+// runRun starts the switch and serves until SIGINT/SIGTERM. SIGHUP
+// reloads the configuration (the dialplan and globals apply to the next
+// hunt; listeners and ports keep what they started with).
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", stderr, "[flags]")
+	var cf confFlags
+	cf.register(fs)
+	debugAddr := fs.String("debug-addr", "", "serve expvar (/debug/vars) and pprof (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
+	t1 := fs.Duration("sip-t1", 0, "SIP timer T1 (default 500ms); the other SIP timers scale from it")
+	linger := fs.Duration("sip-linger", 0, "how long finished SIP transactions are kept for retransmissions (default 64*T1)")
+	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "how long SIGTERM waits for calls to hang up")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	log := cf.logger(stderr)
+	snap, err := cf.load(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError
+	}
+	for _, w := range snap.Warnings() {
+		log.Warn(w)
+	}
+	for _, d := range snap.StateDirs() {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			fmt.Fprintf(stderr, "switchboard: state directory: %v\n", err)
+			return exitError
+		}
+	}
+	sw, err := startSwitch(snap, log, sip.Timers{T1: *t1, Linger: *linger})
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitError
+	}
+	var dbg *http.Server
+	if *debugAddr != "" {
+		dbg, err = sw.serveDebug(*debugAddr)
+		if err != nil {
+			sw.stop(context.Background())
+			fmt.Fprintf(stderr, "switchboard: debug address: %v\n", err)
+			return exitError
+		}
+	}
+	var listening []string
+	for name, addrs := range sw.sip.Addrs() {
+		for _, a := range addrs {
+			listening = append(listening, fmt.Sprintf("%s %s/%s", name, a.Network(), a.String()))
+		}
+	}
+	log.Info("switchboard ready", "listening", strings.Join(listening, ", "), "config", snap.ConfDir(), "config_hash", snap.Hash())
+	fmt.Fprintf(stderr, "switchboard ready: %s\n", strings.Join(listening, ", "))
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			sw.reload(&cf, stderr)
+			continue
+		}
+		log.Info("shutting down", "signal", sig.String())
+		break
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *shutdownWait)
+	defer cancel()
+	code := exitOK
+	if err := sw.stop(ctx); err != nil {
+		log.Error("shutdown incomplete", "err", err)
+		code = exitError
+	}
+	if dbg != nil {
+		_ = dbg.Close()
+	}
+	log.Info("switchboard stopped")
+	return code
+}
+
+// theSwitch is a running switch: the configuration in force, the call
+// core, media and the SIP endpoint.
+type theSwitch struct {
+	log     *slog.Logger
+	current atomic.Pointer[conf.Snapshot]
+	reloads sync.Mutex
+	media   *media.Engine
+	mgr     *session.Manager
+	sip     *sip.Endpoint
+}
+
+func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*theSwitch, error) {
+	sw := &theSwitch{log: log}
+	sw.current.Store(snap)
+	settings := snap.Settings("switch.conf")
+	lo, hi, err := rtpPorts(settings)
+	if err != nil {
+		return nil, err
+	}
+	sw.media, err = media.NewEngine(media.Config{IP: rtpBindIP(snap, log), PortMin: lo, PortMax: hi, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	sw.mgr = session.NewManager(session.Config{
+		Snapshot:          sw.current.Load,
+		MaxSessions:       atoiDefault(settings["max-sessions"], 1000),
+		SessionsPerSecond: atoiDefault(settings["sessions-per-second"], 30),
+		Logger:            log,
+	})
+	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
+	if err != nil {
+		sw.media.Close()
+		return nil, err
+	}
+	if err := sw.sip.Start(context.Background()); err != nil {
+		sw.media.Close()
+		return nil, err
+	}
+	return sw, nil
+}
+
+// stop refuses new calls, hangs up the calls in progress (BYE), waits for
+// them, closes the listeners and releases every RTP port.
+func (sw *theSwitch) stop(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- sw.sip.Shutdown(ctx) }()
+	err := sw.mgr.Shutdown(ctx)
+	err = errors.Join(err, <-errc)
+	return errors.Join(err, sw.media.Close())
+}
+
+// reload loads the configuration again and swaps it in atomically; a
+// broken configuration is refused with its file:line and the running one
+// stays in force.
+func (sw *theSwitch) reload(cf *confFlags, stderr io.Writer) {
+	sw.reloads.Lock()
+	defer sw.reloads.Unlock()
+	snap, err := cf.load(stderr)
+	if err != nil {
+		sw.log.Error("reloadxml failed; keeping the running configuration", "err", err.Error())
+		return
+	}
+	old := sw.current.Swap(snap)
+	sw.log.Info("reloadxml: configuration reloaded", "config_hash", snap.Hash(), "previous_hash", old.Hash())
+}
+
+// serveDebug serves expvar and pprof on a loopback address.
+func (sw *theSwitch) serveDebug(addr string) (*http.Server, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		if host != "localhost" {
+			return nil, fmt.Errorf("%s is not a loopback address", addr)
+		}
+	}
+	mux := http.NewServeMux()
+	vars := map[string]func() any{
+		"goroutines":     func() any { return runtime.NumGoroutine() },
+		"sessions":       func() any { return sw.mgr.Count() },
+		"sessions_total": func() any { return sw.mgr.Created() },
+		"sip_calls":      func() any { return sw.sip.Calls() },
+		"rtp_ports_open": func() any { return sw.media.Stats().PortsInUse },
+		"media":          func() any { return sw.media.Stats() },
+		"config_hash":    func() any { return sw.current.Load().Hash() },
+	}
+	mux.HandleFunc("/debug/vars", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		fmt.Fprint(w, "{")
+		first := true
+		write := func(k string, v fmt.Stringer) {
+			if !first {
+				fmt.Fprint(w, ",")
+			}
+			first = false
+			fmt.Fprintf(w, "%q: %s", k, v.String())
+		}
+		for k, f := range vars {
+			write(k, expvar.Func(f))
+		}
+		expvar.Do(func(kv expvar.KeyValue) { write(kv.Key, kv.Value) })
+		fmt.Fprint(w, "}")
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	sw.log.Info("debug server listening", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+func rtpPorts(settings map[string]string) (int, int, error) {
+	lo := atoiDefault(settings["rtp-start-port"], 16384)
+	hi := atoiDefault(settings["rtp-end-port"], 32768)
+	if lo < 0 || hi > 65535 || (lo > 0 && hi < lo) {
+		return 0, 0, fmt.Errorf("switch.conf: bad RTP port range %d-%d", lo, hi)
+	}
+	return lo, hi, nil
+}
+
+// rtpBindIP is the address RTP sockets bind to: the profiles' rtp-ip (or
+// sip-ip) when they all agree, otherwise every interface.
+func rtpBindIP(snap *conf.Snapshot, log *slog.Logger) netip.Addr {
+	var ips []netip.Addr
+	if sofia := snap.Configuration("sofia.conf"); sofia != nil {
+		for _, p := range sofia.FindElements(".//profiles/profile") {
+			s := conf.Params(p, "settings")
+			v := s["rtp-ip"]
+			if v == "" {
+				v = s["sip-ip"]
+			}
+			if a, err := netip.ParseAddr(v); err == nil {
+				ips = append(ips, a.Unmap())
+			}
+		}
+	}
+	if len(ips) == 0 {
+		return netip.Addr{}
+	}
+	for _, a := range ips[1:] {
+		if a != ips[0] {
+			log.Warn("SIP profiles use different rtp-ip addresses; RTP binds every interface", "addresses", fmt.Sprint(ips))
+			return netip.Addr{}
+		}
+	}
+	return ips[0]
+}
+
+func atoiDefault(s string, def int) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,478 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// RemoteParams is what the SDP negotiation decided about the far end.
+type RemoteParams struct {
+	// Addr is where the far end receives RTP (the SDP's c= and m= lines).
+	// An unspecified address or port 0 (hold, a=inactive) stops sending;
+	// frames are still paced and counted as discarded.
+	Addr netip.AddrPort
+	// Codec is the audio codec both ends send; it must be Supported.
+	Codec Codec
+	// DTMFPayloadType is the payload type of telephone-event
+	// (RFC 4733); 0 means none was negotiated.
+	DTMFPayloadType uint8
+	// Latch accepts media from the source of the first valid RTP packet
+	// instead of Addr, and sends there from then on: FreeSWITCH's RTP
+	// auto-adjust, for callers behind NAT. The stream latches once and
+	// never moves afterwards. See ShouldLatch.
+	Latch bool
+}
+
+// Digit is a telephone event received or sent.
+type Digit struct {
+	Digit    rune          // 0-9, *, #, A-D, or F (flash)
+	Duration time.Duration // the event's duration as the sender reported it
+}
+
+// Stream is one call's RTP session on one local port. Its methods are
+// safe for concurrent use, but one producer (Play, Echo, SendDTMF) runs
+// at a time: a second waits for the first to finish.
+type Stream struct {
+	e     *Engine
+	conn  *net.UDPConn
+	port  int
+	local netip.AddrPort
+	log   *slog.Logger
+	ctr   counters
+
+	// placement on the pacer's wheel; guarded by pacer.mu
+	pacer   *pacer
+	slot    int
+	slotIdx int
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	outSem    chan struct{} // held by the running producer
+	space     chan struct{} // the pacer took a frame (capacity 1)
+
+	mu sync.Mutex
+	// guarded by mu
+	closed    bool
+	started   bool
+	codec     Codec
+	spf       int // samples per frame
+	hasRemote bool
+	sdpRemote netip.AddrPort
+	remote    netip.AddrPort // where to send and what to accept
+	latch     bool
+	latched   bool
+	dtmfPT    uint8
+	onDTMF    func(Digit)
+	onLatch   func(netip.AddrPort)
+	timeout   time.Duration
+	onTimeout func()
+	lastRecv  time.Duration // engine mono time of the last accepted packet
+	timedOut  bool
+	taps      []*Tap
+
+	// send side, guarded by mu (the pacer holds it while sending)
+	queue     frameQueue
+	producing bool // a producer is filling the queue
+	played    int64
+	hdr       rtp.Header
+	tsBase    uint32
+	everSent  bool
+	lastSent  uint64 // period of the last packet sent
+	needMark  bool
+	dtmfTS    uint32
+	dtmfOpen  bool // an event started and not yet ended
+	dtmfLast  dtmfEvent
+	sendBuf   []byte
+
+	// receive side, guarded by mu
+	gate   sourceGate
+	rxPkt  rtp.Packet
+	rxPCM  []int16
+	dtmfRx dtmfReceiver
+}
+
+const (
+	rxBufSize = 2048
+	maxRTPHdr = 12 + 15*4 // fixed header plus 15 CSRCs
+)
+
+func newStream(e *Engine, conn *net.UDPConn, port int) *Stream {
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	s := &Stream{
+		e:       e,
+		conn:    conn,
+		port:    port,
+		local:   netip.AddrPortFrom(local.Addr().Unmap(), local.Port()),
+		done:    make(chan struct{}),
+		outSem:  make(chan struct{}, 1),
+		space:   make(chan struct{}, 1),
+		codec:   PCMU,
+		spf:     PCMU.FrameSamples(),
+		slotIdx: -1,
+		tsBase:  rand.Uint32(),
+		sendBuf: make([]byte, maxRTPHdr+rxBufSize),
+		rxPCM:   make([]int16, rxBufSize),
+	}
+	s.log = e.log.With("rtp_port", s.local.Port())
+	s.queue = newFrameQueue(queueDepth, s.spf)
+	s.hdr = rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32())}
+	return s
+}
+
+// LocalAddr is the address the stream's socket is bound to. With an
+// Engine bound to every interface the address is unspecified; the SDP
+// layer substitutes its own.
+func (s *Stream) LocalAddr() netip.AddrPort { return s.local }
+
+// Codec is the codec set by SetRemote (PCMU before).
+func (s *Stream) Codec() Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codec
+}
+
+// Remote is where the stream sends: the SDP address, or the latched one.
+// The zero AddrPort before SetRemote.
+func (s *Stream) Remote() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
+
+// SetRemote sets the far end's address, codec and DTMF payload type. It
+// may be called again (re-INVITE): the codec change applies from the next
+// frame sent. A new address — or a change of Latch — starts over: the
+// stream accepts the new address (or latches again) and forgets the old
+// source's SSRC. The same address again keeps a latch already made.
+func (s *Stream) SetRemote(p RemoteParams) error {
+	if !p.Codec.Supported() {
+		return fmt.Errorf("media: unsupported codec %s/%d (payload type %d)", p.Codec.Name, p.Codec.ClockRate, p.Codec.PayloadType)
+	}
+	if p.DTMFPayloadType >= 128 || (p.DTMFPayloadType != 0 && p.DTMFPayloadType == p.Codec.PayloadType) {
+		return fmt.Errorf("media: bad telephone-event payload type %d", p.DTMFPayloadType)
+	}
+	addr := netip.AddrPortFrom(p.Addr.Addr().Unmap(), p.Addr.Port())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if p.Codec.FrameSamples() != s.spf {
+		return fmt.Errorf("media: codec %s changes the frame size", p.Codec)
+	}
+	if !s.hasRemote || addr != s.sdpRemote || p.Latch != s.latch {
+		s.sdpRemote = addr
+		s.remote = addr
+		s.latch = p.Latch
+		s.latched = false
+		s.gate.reset()
+	}
+	s.hasRemote = true
+	s.codec = p.Codec
+	s.dtmfPT = p.DTMFPayloadType
+	return nil
+}
+
+// OnDTMF sets the function called once per telephone event received
+// (at its end, deduplicated by RTP timestamp). It runs on the stream's
+// receive goroutine and must not block.
+func (s *Stream) OnDTMF(f func(Digit)) {
+	s.mu.Lock()
+	s.onDTMF = f
+	s.mu.Unlock()
+}
+
+// OnLatch sets the function called when a latching stream learns its
+// remote address (with that address). It runs on the receive goroutine
+// and must not block.
+func (s *Stream) OnLatch(f func(netip.AddrPort)) {
+	s.mu.Lock()
+	s.onLatch = f
+	s.mu.Unlock()
+}
+
+// SetMediaTimeout arranges for f to be called, once, on its own
+// goroutine, when no RTP has been accepted for d (FreeSWITCH's
+// media_timeout: the caller hangs up with MEDIA_TIMEOUT). The clock
+// starts now and restarts at every accepted packet; it only runs while
+// the stream is started. d <= 0 disables it; a new call replaces the
+// previous timeout and re-arms it (use a longer one while the call is on
+// hold). The check runs once per 20 ms period.
+func (s *Stream) SetMediaTimeout(d time.Duration, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timeout = d
+	s.onTimeout = f
+	s.lastRecv = s.e.mono()
+	s.timedOut = false
+}
+
+// Start starts the receive loop. Packets that arrive before Start wait in
+// the socket buffer. Start is a no-op when already started or closed.
+func (s *Stream) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return
+	}
+	s.started = true
+	s.lastRecv = s.e.mono()
+	go s.recvLoop()
+}
+
+// Stats returns the stream's counters and addresses.
+func (s *Stream) Stats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return StreamStats{
+		Local:      s.local,
+		Remote:     s.remote,
+		SDPRemote:  s.sdpRemote,
+		Latched:    s.latched,
+		SSRC:       s.hdr.SSRC,
+		RemoteSSRC: s.gate.cur.ssrc,
+		Packets:    s.ctr.snapshot(),
+	}
+}
+
+// Close releases the port and stops the stream: producers return
+// ErrClosed, taps reach EOF. Callbacks already running may finish after
+// Close returns; none starts later. Close is idempotent.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.queue.flush()
+		taps := s.taps
+		s.taps = nil
+		s.mu.Unlock()
+		for _, t := range taps {
+			t.finish()
+		}
+		close(s.done)
+		if s.pacer != nil {
+			s.pacer.remove(s)
+		}
+		_ = s.conn.Close()
+		s.e.forget(s)
+	})
+	return nil
+}
+
+func (s *Stream) recvLoop() {
+	buf := make([]byte, rxBufSize)
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			// A transient error (ICMP feedback on some systems): keep
+			// reading, but do not spin.
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		s.receive(buf[:n], from)
+	}
+}
+
+// receive runs the checks of one datagram and dispatches it. It is the
+// whole receive path, separate from the socket for tests and fuzzing.
+func (s *Stream) receive(b []byte, from netip.AddrPort) {
+	s.ctr.recv.Add(1)
+	s.ctr.recvBytes.Add(uint64(len(b)))
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	// 1. Source address: the cheapest check first, so a flood from
+	// elsewhere costs one comparison.
+	latchNow := false
+	if !s.hasRemote || from != s.remote {
+		if !s.hasRemote || !s.latch || s.latched {
+			s.mu.Unlock()
+			s.ctr.foreign.Add(1)
+			return
+		}
+		latchNow = true
+	}
+	// 2. RTP header.
+	if len(b) < 12 || b[0]>>6 != 2 || len(b) >= rxBufSize {
+		s.mu.Unlock()
+		s.ctr.malformed.Add(1)
+		return
+	}
+	if err := s.rxPkt.Unmarshal(b); err != nil {
+		s.mu.Unlock()
+		s.ctr.malformed.Add(1)
+		return
+	}
+	// 3. Payload type.
+	pt := s.rxPkt.PayloadType
+	isDTMF := s.dtmfPT != 0 && pt == s.dtmfPT
+	isAudio := pt == s.codec.PayloadType
+	if !isDTMF && !isAudio && pt != ptComfortNoise {
+		s.mu.Unlock()
+		s.ctr.unknownPT.Add(1)
+		return
+	}
+	// 4. Latch onto the first valid packet's source.
+	var latched func(netip.AddrPort)
+	if s.latch && !s.latched {
+		s.latched = true
+		if latchNow {
+			s.log.Info("RTP auto-adjust: latched onto the media source",
+				"sdp", s.sdpRemote.String(), "source", from.String())
+			s.remote = from
+			latched = s.onLatch
+		}
+	}
+	// 5. SSRC and sequence (RFC 3550 A.1). Telephone events are taken
+	// from any SSRC of the accepted address: some gateways send them
+	// under their own.
+	res := s.gate.admit(s.rxPkt.SSRC, s.rxPkt.SequenceNumber)
+	if !isDTMF && res != gateOK {
+		s.mu.Unlock()
+		if res == gateBadSSRC {
+			s.ctr.badSSRC.Add(1)
+		} else {
+			s.ctr.badSeq.Add(1)
+		}
+		if latched != nil {
+			latched(from)
+		}
+		return
+	}
+	s.ctr.accepted.Add(1)
+	s.lastRecv = s.e.mono()
+
+	var digit Digit
+	var onDigit func(Digit)
+	switch {
+	case isDTMF:
+		s.ctr.acceptedDTMFPkts.Add(1)
+		if d, ok := s.dtmfRx.packet(s.rxPkt.Timestamp, s.rxPkt.Payload, s.codec.ClockRate); ok {
+			digit, onDigit = d, s.onDTMF
+			s.ctr.dtmfIn.Add(1)
+		}
+	case isAudio:
+		s.ctr.acceptedAudio.Add(1)
+		if len(s.taps) > 0 {
+			n := s.codec.Decode(s.rxPCM, s.rxPkt.Payload)
+			for _, t := range s.taps {
+				t.write(s.rxPCM[:n])
+			}
+		}
+	}
+	s.mu.Unlock()
+	if latched != nil {
+		latched(from)
+	}
+	if onDigit != nil {
+		onDigit(digit)
+	}
+}
+
+// ptComfortNoise is RFC 3389 comfort noise: accepted as a sign of life,
+// not played.
+const ptComfortNoise = 13
+
+// tick is the pacer's visit for one period: check the media timeout and
+// send the next queued frame, if any. The pacer holds its own lock, never
+// the stream's, when calling it.
+func (s *Stream) tick(period uint64, deadline time.Duration) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	var fire func()
+	if s.timeout > 0 && s.started && !s.timedOut && s.onTimeout != nil && s.e.mono()-s.lastRecv > s.timeout {
+		s.timedOut = true
+		fire = s.onTimeout
+	}
+	f := s.queue.pop()
+	if f == nil {
+		if s.producing {
+			s.ctr.underruns.Add(1)
+		}
+		s.mu.Unlock()
+		if fire != nil {
+			go fire()
+		}
+		return
+	}
+	switch f.kind {
+	case frameAudio:
+		s.played += int64(f.n)
+		s.sendAudio(f, period, deadline)
+	case frameDTMF:
+		s.sendDTMFFrame(&f.ev, period, deadline)
+	case frameGap:
+	}
+	s.mu.Unlock()
+	select {
+	case s.space <- struct{}{}:
+	default:
+	}
+	if fire != nil {
+		go fire()
+	}
+}
+
+// canSend reports whether the remote address is usable. Caller holds mu.
+func (s *Stream) canSend() bool {
+	return s.hasRemote && s.remote.Port() != 0 && s.remote.Addr().IsValid() && !s.remote.Addr().IsUnspecified()
+}
+
+func (s *Stream) timestamp(period uint64) uint32 {
+	return s.tsBase + uint32(period)*uint32(s.spf)
+}
+
+func (s *Stream) sendAudio(f *frame, period uint64, deadline time.Duration) {
+	if !s.canSend() {
+		s.ctr.discarded.Add(1)
+		return
+	}
+	s.hdr.PayloadType = s.codec.PayloadType
+	s.hdr.Timestamp = s.timestamp(period)
+	s.hdr.Marker = !s.everSent || s.needMark || period != s.lastSent+1
+	s.needMark = false
+	n := s.codec.Encode(s.sendBuf[12:], f.pcm)
+	s.write(12+n, period, deadline)
+}
+
+// write marshals s.hdr into sendBuf (whose payload is already in place
+// after the 12-byte header) and sends it.
+func (s *Stream) write(size int, period uint64, deadline time.Duration) {
+	if _, err := s.hdr.MarshalTo(s.sendBuf[:12]); err != nil {
+		s.ctr.sendErrors.Add(1)
+		return
+	}
+	s.e.lateness.observe(s.e.mono() - deadline)
+	if _, err := s.conn.WriteToUDPAddrPort(s.sendBuf[:size], s.remote); err != nil {
+		s.ctr.sendErrors.Add(1)
+	} else {
+		s.ctr.sent.Add(1)
+		s.ctr.sentBytes.Add(uint64(size))
+	}
+	s.hdr.SequenceNumber++
+	s.everSent = true
+	s.lastSent = period
+}

@@ -1,0 +1,815 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voip/switchboard/cause"
+	"github.com/switchboard-voip/switchboard/media"
+	"github.com/switchboard-voip/switchboard/session"
+)
+
+// callState is where an inbound call is in its INVITE transaction.
+type callState int
+
+const (
+	stateEarly    callState = iota // no final response yet
+	stateAnswered                  // 2xx sent
+	stateEnded                     // final error response sent, or hung up
+)
+
+// call is one inbound SIP call leg: the session.Endpoint of its session.
+type call struct {
+	p      *profile
+	dlg    *sipgo.DialogServerSession
+	tx     sip.ServerTransaction
+	req    *sip.Request
+	log    *slog.Logger
+	name   string
+	src    netip.AddrPort
+	sess   *session.Session
+	stream *media.Stream
+	latch  bool // NAT: latch the media on the first packet
+
+	final chan *sip.Response // the final response the INVITE goroutine sends
+	acks  chan uint32        // CSeq numbers of ACKs received
+	done  chan struct{}      // closed when the INVITE goroutine returns
+
+	canceled  atomic.Bool // CANCEL received before a final response
+	byeGot    atomic.Bool // the far end sent BYE
+	hungup    atomic.Bool // Hangup ran
+	reinviting atomic.Bool
+
+	mu         sync.Mutex
+	state      callState
+	farEnded   bool // the far end ended the call: Hangup sends nothing
+	offer      *remoteSDP
+	params     audioParams // negotiated (valid when haveMedia)
+	haveMedia  bool        // params hold a negotiated stream
+	ourOffer   bool        // we offered (late offer) and wait for the answer in the ACK
+	localSDP   []byte      // the SDP we sent in 183/200 (reused)
+	origin     sdpOrigin
+	early      bool // 183 with SDP sent
+	hold       bool
+	contact    sip.ContactHeader
+	mediaTimer bool
+}
+
+var _ session.Endpoint = (*call)(nil)
+
+func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx sip.ServerTransaction, info *callInfo, src netip.AddrPort, offer *remoteSDP, params audioParams) (*call, error) {
+	stream, err := p.e.cfg.Media.Open()
+	if err != nil {
+		return nil, err
+	}
+	c := &call{
+		p:      p,
+		dlg:    dlg,
+		tx:     tx,
+		req:    req,
+		name:   "sofia/" + p.cfg.Name + "/" + info.chanID,
+		src:    src,
+		stream: stream,
+		final:  make(chan *sip.Response, 1),
+		acks:   make(chan uint32, 4),
+		done:   make(chan struct{}),
+		offer:  offer,
+		origin: sdpOrigin{user: "Switchboard", id: rand.Uint64() >> 1},
+	}
+	if i := strings.IndexByte(c.name, ';'); i >= 0 {
+		c.name = c.name[:i]
+	}
+	c.contact = p.contactFor(req, src)
+	c.latch = p.natACL(req, src.Addr())
+	callID := req.CallID().Value()
+	c.log = p.log.With("call_id", callID)
+	if offer != nil {
+		c.params, c.haveMedia = params, true
+		if err := c.applyRemote(); err != nil {
+			_ = stream.Close()
+			return nil, err
+		}
+		info.vars.set("switch_r_sdp", string(req.Body()))
+	}
+	c.setMediaVars(info.vars)
+	for _, name := range info.vars.refused {
+		c.log.Error(fmt.Sprintf("Invalid data (${%s} contains a variable)", name))
+	}
+	stream.OnDTMF(func(d media.Digit) { c.queueDTMF(d.Digit) })
+	stream.Start()
+
+	c.sess = p.e.cfg.Manager.NewInbound(session.Inbound{
+		Endpoint: c,
+		Profile:  info.profile,
+		Vars:     info.vars.vars,
+	})
+	p.calls.Store(dlg.ID, c)
+	return c, nil
+}
+
+// contactFor builds the Contact of our responses to req: ext-sip-ip for
+// callers outside the local network (when configured), else sip-ip, or
+// the address the caller reached when sip-ip is unspecified.
+func (p *profile) contactFor(req *sip.Request, src netip.AddrPort) sip.ContactHeader {
+	host := p.cfg.SIPIP
+	if p.cfg.ExtSIPIP.IsValid() && p.outside(src.Addr()) {
+		host = p.cfg.ExtSIPIP
+	}
+	if host.IsUnspecified() {
+		host = localAddrFor(src.Addr())
+	}
+	u := sip.Uri{Scheme: "sip", User: "mod_sofia", Host: host.String(), Port: p.localPort()}
+	if host.Is6() {
+		u.Host = "[" + host.String() + "]"
+	}
+	if tr := strings.ToLower(req.Transport()); tr != "udp" && tr != "" {
+		u.UriParams.Add("transport", tr)
+	}
+	return sip.ContactHeader{Address: u}
+}
+
+// outside reports whether a caller is outside our networks (sofia's
+// check_nat: not loopback and not in local-network-acl).
+func (p *profile) outside(a netip.Addr) bool {
+	lists := p.e.acl.Load()
+	if lists.Check("loopback.auto", a) {
+		return false
+	}
+	if p.cfg.LocalNetworkACL != "" && lists.Check(p.cfg.LocalNetworkACL, a) {
+		return false
+	}
+	return true
+}
+
+// localAddrFor finds the local address the kernel would use to reach a
+// (no packet is sent).
+func localAddrFor(a netip.Addr) netip.Addr {
+	if !a.IsValid() {
+		return netip.IPv4Unspecified()
+	}
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, 9)))
+	if err != nil {
+		return a
+	}
+	defer conn.Close()
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}
+
+// mediaIP is the address we advertise in our SDP.
+func (c *call) mediaIP() netip.Addr {
+	cfg := c.p.cfg
+	if cfg.ExtRTPIP.IsValid() && c.p.outside(c.src.Addr()) {
+		return cfg.ExtRTPIP
+	}
+	if !cfg.RTPIP.IsUnspecified() {
+		return cfg.RTPIP
+	}
+	if a := c.stream.LocalAddr().Addr(); a.IsValid() && !a.IsUnspecified() {
+		return a
+	}
+	return localAddrFor(c.src.Addr())
+}
+
+// applyRemote hands the negotiated far end to the stream. Call with the
+// parameters in c.params (c.mu held or not yet shared).
+func (c *call) applyRemote() error {
+	p := c.params
+	rp := media.RemoteParams{Addr: p.remote, Codec: p.codec}
+	if p.tePT >= 0 {
+		rp.DTMFPayloadType = uint8(p.tePT)
+	}
+	a := p.remote.Addr()
+	rp.Latch = c.latch || a.IsUnspecified() || (privateAddr(c.p.e.acl.Load(), a) && a != c.src.Addr())
+	return c.stream.SetRemote(rp)
+}
+
+// setMediaVars records the negotiated media in channel variables.
+func (c *call) setMediaVars(l *varList) {
+	if !c.haveMedia {
+		return
+	}
+	p := c.params
+	rate := strconv.Itoa(p.codec.ClockRate)
+	l.set("read_codec", p.codec.Name)
+	l.set("write_codec", p.codec.Name)
+	l.set("read_rate", rate)
+	l.set("write_rate", rate)
+	l.set("rtp_use_codec_name", p.codec.Name)
+	l.set("rtp_use_codec_rate", rate)
+	l.set("rtp_use_codec_ptime", "20")
+	l.set("rtp_use_pt", strconv.Itoa(int(p.codec.PayloadType)))
+	l.set("remote_media_ip", p.remote.Addr().String())
+	l.set("remote_media_port", strconv.Itoa(int(p.remote.Port())))
+	l.set("local_media_ip", c.mediaIP().String())
+	l.set("local_media_port", strconv.Itoa(int(c.stream.LocalAddr().Port())))
+	if p.tePT >= 0 {
+		l.set("rtp_2833_send_payload", strconv.Itoa(p.tePT))
+		l.set("rtp_2833_recv_payload", strconv.Itoa(p.tePT))
+	}
+	l.set("dtmf_type", c.p.cfg.DTMFType)
+}
+
+// updateVars applies setMediaVars to the live session.
+func (c *call) updateVars() {
+	l := newVarList()
+	c.setMediaVars(l)
+	for _, kv := range l.vars {
+		c.sess.Vars().Set(kv[0], kv[1])
+	}
+}
+
+// run starts the session and then serves the INVITE transaction until its
+// final response is sent (and, for a 2xx, acknowledged) or the far end
+// gives up. It runs on the INVITE handler's goroutine, which must not
+// return before the final response or sipgo ends the transaction.
+func (c *call) run() {
+	c.p.e.calls.Add(1)
+	defer c.p.e.calls.Done()
+	defer close(c.done)
+	c.sess.Start()
+	select {
+	case res := <-c.final:
+		err := c.dlg.WriteResponse(res)
+		if !res.IsSuccess() {
+			c.forget()
+			return
+		}
+		switch {
+		case c.byeGot.Load():
+		case err != nil && errors.Is(c.tx.Err(), sip.ErrTransactionCanceled):
+			// The CANCEL crossed our 200: the transaction answered it
+			// with 487, so the call never got answered.
+			c.farEnd("recv_cancel", cause.COriginatorCancel)
+			c.forget()
+		case err != nil:
+			// No ACK within 64*T1, or the transaction broke: RFC 3261
+			// §13.3.1.4 says end the session.
+			c.log.Warn("sip: no ACK for our 200", "err", err)
+			c.sess.Hangup(cause.CRecoveryOnTimerExpire)
+		default:
+			// ACKed: nothing retransmits the INVITE any more, so the
+			// transaction need not linger for Timer L.
+			c.tx.Terminate()
+		}
+	case <-c.dlg.Context().Done():
+		// CANCEL, or the transaction died before any final response.
+		if errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled) || errors.Is(c.tx.Err(), sip.ErrTransactionCanceled) {
+			c.farEnd("recv_cancel", cause.COriginatorCancel)
+		} else {
+			c.farEnd("", cause.CNormalTemporaryFailure)
+		}
+		c.forget()
+	}
+}
+
+// farEnd records that the far end ended the call before we did, and hangs
+// the session up with hc; Hangup then sends nothing.
+func (c *call) farEnd(disposition string, hc cause.Cause) {
+	c.mu.Lock()
+	c.farEnded = true
+	c.state = stateEnded
+	c.mu.Unlock()
+	if disposition == "recv_cancel" {
+		c.canceled.Store(true)
+	}
+	if disposition != "" && !c.hungup.Load() {
+		c.sess.Vars().Set("sip_hangup_disposition", disposition)
+	}
+	c.sess.Hangup(hc)
+}
+
+// forget removes the call from the dialog tables.
+func (c *call) forget() {
+	c.p.calls.Delete(c.dlg.ID)
+	_ = c.dlg.Close()
+}
+
+// Name is the channel name: sofia/<profile>/<from user>@<from host>.
+func (c *call) Name() string { return c.name }
+
+// Media returns the call's RTP stream.
+func (c *call) Media() session.Media {
+	if c.stream == nil {
+		return nil
+	}
+	return c.stream
+}
+
+// buildLocalSDP returns the SDP for a 183 or 200: the answer to the offer,
+// or our offer when the INVITE had none. The same body serves 183 and 200.
+// Call with c.mu held.
+func (c *call) buildLocalSDP() ([]byte, error) {
+	if c.localSDP != nil {
+		return c.localSDP, nil
+	}
+	lm := localMedia{addr: netip.AddrPortFrom(c.mediaIP(), c.stream.LocalAddr().Port()), tePT: -1}
+	var body []byte
+	var err error
+	if c.offer != nil {
+		lm.codecs = []media.Codec{c.params.codec}
+		lm.tePT = c.params.tePT
+		lm.dir = answerDir(c.params.dir, c.params.remote.Addr().IsUnspecified())
+		body, err = buildSDP(&c.origin, lm, c.offer, c.params.index)
+	} else {
+		lm.codecs = c.p.cfg.OutboundCodecs
+		if c.p.cfg.DTMFType == dtmfRFC2833 {
+			lm.tePT = c.p.cfg.TEPayload
+		}
+		lm.dir = dirSendRecv
+		body, err = buildSDP(&c.origin, lm, nil, 0)
+		c.ourOffer = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.localSDP = body
+	return body, nil
+}
+
+// response builds a response to the INVITE with our Contact.
+func (c *call) response(code int, reason string, body []byte) *sip.Response {
+	if reason == "" {
+		reason = reasonPhrase(code)
+	}
+	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, body)
+	if code > 100 {
+		res.AppendHeader(sip.HeaderClone(&c.contact))
+	}
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	if code >= 200 && code < 300 {
+		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	}
+	c.p.decorate(res)
+	return res
+}
+
+// Answer sends 200 OK with SDP. It returns once the 200 is on its way;
+// retransmissions until the ACK happen on the INVITE goroutine.
+func (c *call) Answer(ctx context.Context) error {
+	c.mu.Lock()
+	switch {
+	case c.state == stateAnswered:
+		c.mu.Unlock()
+		return nil
+	case c.state == stateEnded || c.canceled.Load():
+		c.mu.Unlock()
+		return errors.New("sip: the call has ended")
+	}
+	body, err := c.buildLocalSDP()
+	if err != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("sip: build SDP: %w", err)
+	}
+	c.state = stateAnswered
+	res := c.response(200, "OK", body)
+	c.mu.Unlock()
+
+	established := make(chan struct{})
+	var once sync.Once
+	c.dlg.OnState(func(s sip.DialogState) {
+		if s >= sip.DialogStateEstablished {
+			once.Do(func() { close(established) })
+		}
+	})
+	c.final <- res
+	c.startMediaTimeout()
+	select {
+	case <-established:
+		return nil
+	case <-c.done:
+		if c.dlg.LoadState() >= sip.DialogStateEstablished {
+			return nil
+		}
+		return errors.New("sip: the call ended before the answer went out")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// PreAnswer sends 183 Session Progress with SDP (early media).
+func (c *call) PreAnswer(ctx context.Context) error {
+	c.mu.Lock()
+	if c.state != stateEarly || c.early {
+		c.mu.Unlock()
+		if c.state == stateEnded {
+			return errors.New("sip: the call has ended")
+		}
+		return nil
+	}
+	body, err := c.buildLocalSDP()
+	if err != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("sip: build SDP: %w", err)
+	}
+	c.early = true
+	res := c.response(183, "", body)
+	c.mu.Unlock()
+	return c.provisional(res)
+}
+
+// RingReady sends 180 Ringing, or 182 Queued. Once early media is up it
+// sends nothing: the caller already hears what we play.
+func (c *call) RingReady(ctx context.Context, queued bool) error {
+	c.mu.Lock()
+	if c.state != stateEarly || c.early {
+		c.mu.Unlock()
+		return nil
+	}
+	code := 180
+	if queued {
+		code = 182
+	}
+	res := c.response(code, "", nil)
+	c.mu.Unlock()
+	return c.provisional(res)
+}
+
+func (c *call) provisional(res *sip.Response) error {
+	if c.canceled.Load() {
+		return errors.New("sip: the call was canceled")
+	}
+	if err := c.dlg.WriteResponse(res); err != nil {
+		return fmt.Errorf("sip: send %d: %w", res.StatusCode, err)
+	}
+	return nil
+}
+
+// Respond sends a response the dialplan chose (the respond app): 180/183
+// as RingReady/PreAnswer, 200 as Answer, another 1xx as is, and a final
+// error response, which ends the call.
+func (c *call) Respond(ctx context.Context, code int, reason string) error {
+	switch {
+	case code == 180 && reason == "":
+		return c.RingReady(ctx, false)
+	case code == 183 && reason == "":
+		return c.PreAnswer(ctx)
+	case code >= 200 && code < 300:
+		return c.Answer(ctx)
+	case code > 100 && code < 200:
+		c.mu.Lock()
+		if c.state != stateEarly {
+			c.mu.Unlock()
+			return errors.New("sip: the call is past ringing")
+		}
+		res := c.response(code, reason, nil)
+		c.mu.Unlock()
+		return c.provisional(res)
+	case code >= 300 && code <= 699:
+		return c.reject(code, reason, nil)
+	}
+	return fmt.Errorf("sip: bad response code %d", code)
+}
+
+// Redirect sends 302 Moved Temporarily with contact. Transferring an
+// answered call (REFER) is not supported yet.
+func (c *call) Redirect(ctx context.Context, contact string) error {
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	if state != stateEarly {
+		return errors.New("sip: redirecting an answered call (REFER) is not supported yet")
+	}
+	contact = strings.TrimSpace(contact)
+	if contact == "" || strings.ContainsAny(contact, "\r\n") {
+		return fmt.Errorf("sip: bad redirect contact %q", contact)
+	}
+	if !strings.Contains(contact, "<") {
+		if !strings.Contains(contact, ":") {
+			contact = "sip:" + contact
+		}
+		contact = "<" + contact + ">"
+	}
+	return c.reject(302, "", sip.NewHeader("Contact", contact))
+}
+
+// reject sends a final error response (once) and ends the session with
+// the cause the code maps to.
+func (c *call) reject(code int, reason string, hdr sip.Header) error {
+	c.mu.Lock()
+	if c.state != stateEarly {
+		c.mu.Unlock()
+		return errors.New("sip: a final response was already sent")
+	}
+	c.state = stateEnded
+	res := c.response(code, reason, nil)
+	if hdr != nil {
+		res.RemoveHeader("Contact")
+		res.AppendHeader(hdr)
+	}
+	if h := reasonHeader(cause.FromSIP(code), c.sess.Vars().Get); h != nil {
+		res.AppendHeader(h)
+	}
+	c.mu.Unlock()
+	c.sess.Vars().Set("sip_hangup_disposition", "send_refuse")
+	c.sess.Vars().Set("sip_term_status", strconv.Itoa(code))
+	c.final <- res
+	c.sess.Hangup(cause.FromSIP(code))
+	return nil
+}
+
+// Hangup ends the leg (called once by the session): a final response for
+// an unanswered call, BYE for an answered one, nothing when the far end
+// already ended it. The RTP stream is closed.
+func (c *call) Hangup(hc cause.Cause) {
+	if c.hungup.Swap(true) {
+		return
+	}
+	_ = c.stream.Close()
+	c.mu.Lock()
+	state, far := c.state, c.farEnded || c.byeGot.Load()
+	if state == stateEarly && !far {
+		c.state = stateEnded
+	}
+	c.mu.Unlock()
+	vars := c.sess.Vars()
+	switch {
+	case far:
+		c.forget()
+	case state == stateEarly:
+		code := hc.SIP()
+		if v, ok := vars.Get("sip_term_status"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 300 && n <= 699 {
+				code = n
+			}
+		}
+		vars.Set("sip_hangup_disposition", "send_refuse")
+		vars.Set("sip_term_status", strconv.Itoa(code))
+		res := c.response(code, "", nil)
+		if h := reasonHeader(hc, vars.Get); h != nil {
+			res.AppendHeader(h)
+		}
+		select {
+		case c.final <- res:
+		default:
+		}
+	case state == stateAnswered:
+		vars.Set("sip_hangup_disposition", "send_bye")
+		c.p.e.calls.Add(1)
+		go func() {
+			defer c.p.e.calls.Done()
+			c.sendBye(hc)
+		}()
+	default:
+		// A final error response already went out (respond, redirect).
+	}
+	vars.Set("sip_term_cause", strconv.Itoa(hc.Q850()))
+}
+
+// sendBye sends BYE with a Reason header and waits (bounded) for its
+// answer.
+func (c *call) sendBye(hc cause.Cause) {
+	defer c.forget()
+	contact := c.dlg.InviteRequest.Contact()
+	if contact == nil {
+		return
+	}
+	bye := sip.NewRequest(sip.BYE, *contact.Address.Clone())
+	bye.SetTransport(c.dlg.InviteRequest.Transport())
+	if h := reasonHeader(hc, c.sess.Vars().Get); h != nil {
+		bye.AppendHeader(h)
+	}
+	bye.AppendHeader(sip.HeaderClone(&c.contact))
+	bye.AppendHeader(sip.NewHeader("User-Agent", c.p.cfg.UserAgent))
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1+time.Second)
+	defer cancel()
+	if err := c.dlg.WriteBye(ctx, bye); err != nil {
+		c.log.Debug("sip: BYE not acknowledged", "err", err)
+	}
+}
+
+// byeReceived marks the far end's BYE (before sipgo answers it).
+func (c *call) byeReceived(req *sip.Request) {
+	c.byeGot.Store(true)
+	c.mu.Lock()
+	c.farEnded = true
+	c.mu.Unlock()
+	hc := cause.CNormalClearing
+	if h := req.GetHeader("Reason"); h != nil {
+		if rc, ok := causeFromReason(h.Value()); ok {
+			hc = rc
+		}
+	}
+	c.sess.Vars().Set("sip_hangup_disposition", "recv_bye")
+	c.sess.Hangup(hc)
+}
+
+// afterBye runs once the far end's BYE was answered.
+func (c *call) afterBye() { c.forget() }
+
+// onAck handles the ACK of a 2xx: the late-offer answer and re-INVITE
+// retransmission control.
+func (c *call) onAck(req *sip.Request) {
+	if body := req.Body(); len(body) > 0 {
+		c.mu.Lock()
+		waiting := c.ourOffer && !c.haveMedia
+		c.mu.Unlock()
+		if waiting {
+			c.lateAnswer(body)
+		}
+	}
+	select {
+	case c.acks <- req.CSeq().SeqNo:
+	default:
+	}
+}
+
+// lateAnswer takes the far end's answer to our offer, from an ACK.
+func (c *call) lateAnswer(body []byte) {
+	r, err := parseSDP(body)
+	var p audioParams
+	if err == nil {
+		p, err = answerFromOffer(r, c.p.cfg.OutboundCodecs, c.p.cfg.DTMFType == dtmfRFC2833)
+	}
+	if err != nil {
+		c.log.Info("sip: the answer in the ACK is unusable; hanging up", "err", err)
+		c.sess.Hangup(cause.CIncompatibleDestination)
+		return
+	}
+	c.mu.Lock()
+	c.params, c.haveMedia = p, true
+	c.hold = p.hold
+	err = c.applyRemote()
+	c.mu.Unlock()
+	if err != nil {
+		c.log.Warn("sip: media setup failed", "err", err)
+		c.sess.Hangup(cause.CIncompatibleDestination)
+		return
+	}
+	if !hasVarRef(string(body)) {
+		c.sess.Vars().Set("switch_r_sdp", string(body))
+	}
+	c.updateVars()
+	c.startMediaTimeout()
+}
+
+// queueDTMF passes a received digit to the session.
+func (c *call) queueDTMF(d rune) {
+	if s := c.sess; s != nil {
+		s.QueueDTMF(d)
+	}
+}
+
+// startMediaTimeout arms the RTP timeout: media_timeout (ms) from the
+// channel, else the profile's rtp-timeout-sec; on hold the hold timeout.
+func (c *call) startMediaTimeout() {
+	c.mu.Lock()
+	hold := c.hold
+	c.mu.Unlock()
+	d := c.p.cfg.RTPTimeout
+	varName := "media_timeout"
+	if hold {
+		d = c.p.cfg.RTPHoldTimeout
+		varName = "media_hold_timeout"
+	}
+	if v, ok := c.sess.Get(varName); ok {
+		if ms, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && ms >= 0 {
+			d = time.Duration(ms) * time.Millisecond
+		}
+	}
+	c.stream.SetMediaTimeout(d, func() {
+		c.log.Info("sip: media timeout", "after", d)
+		c.sess.Hangup(cause.CMediaTimeout)
+	})
+}
+
+// reinvite answers an INVITE inside the dialog: a new offer (hold, unhold,
+// a new address or codec) or none (we offer, they answer in the ACK).
+func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.lookup(req)
+	if c == nil {
+		p.reply(req, tx, 481, "")
+		return
+	}
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	if state != stateAnswered || c.hungup.Load() {
+		p.reply(req, tx, 481, "")
+		return
+	}
+	if c.reinviting.Swap(true) {
+		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
+		return
+	}
+	defer c.reinviting.Store(false)
+	if err := c.dlg.ReadRequest(req, tx); err != nil {
+		p.reply(req, tx, 500, "CSeq Out Of Order")
+		return
+	}
+	var offer *remoteSDP
+	var params audioParams
+	if len(req.Body()) > 0 {
+		ct := req.ContentType()
+		if ct == nil || !isSDP(ct.Value()) {
+			p.reply(req, tx, 415, "", sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		var err error
+		offer, err = parseSDP(req.Body())
+		if err == nil {
+			params, err = negotiate(offer, p.negotiateOpts())
+		}
+		if err != nil {
+			c.log.Info("sip: re-INVITE offer refused; the call goes on as it was", "err", err)
+			p.reply(req, tx, 488, "")
+			return
+		}
+	}
+	c.mu.Lock()
+	lm := localMedia{addr: netip.AddrPortFrom(c.mediaIP(), c.stream.LocalAddr().Port()), tePT: -1}
+	var body []byte
+	var err error
+	if offer != nil {
+		old := c.params
+		c.params, c.haveMedia, c.ourOffer = params, true, false
+		c.hold = params.hold
+		if err = c.applyRemote(); err != nil {
+			c.params = old
+		}
+		lm.codecs = []media.Codec{params.codec}
+		lm.tePT = params.tePT
+		lm.dir = answerDir(params.dir, params.remote.Addr().IsUnspecified())
+		if err == nil {
+			body, err = buildSDP(&c.origin, lm, offer, params.index)
+		}
+	} else {
+		lm.codecs = p.cfg.OutboundCodecs
+		if c.haveMedia {
+			lm.codecs = []media.Codec{c.params.codec}
+		}
+		if p.cfg.DTMFType == dtmfRFC2833 {
+			lm.tePT = p.cfg.TEPayload
+		}
+		lm.dir = dirSendRecv
+		c.ourOffer, c.haveMedia = true, false
+		body, err = buildSDP(&c.origin, lm, nil, 0)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.log.Warn("sip: re-INVITE media update failed", "err", err)
+		p.reply(req, tx, 488, "")
+		return
+	}
+	if offer != nil {
+		if !hasVarRef(string(req.Body())) {
+			c.sess.Vars().Set("switch_r_sdp", string(req.Body()))
+		}
+		c.updateVars()
+		c.startMediaTimeout()
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", body)
+	res.AppendHeader(sip.HeaderClone(&c.contact))
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	p.decorate(res)
+	c.retransmit2xx(tx, res)
+}
+
+// retransmit2xx sends a re-INVITE's 2xx and repeats it (T1 doubling up to
+// T2) until the matching ACK arrives, the call ends, or 64*T1 passes.
+func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
+	seq := res.CSeq().SeqNo
+	if err := tx.Respond(res); err != nil {
+		c.log.Debug("sip: re-INVITE 200 not sent", "err", err)
+		return
+	}
+	interval := sip.T1
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	for {
+		select {
+		case n := <-c.acks:
+			if n == seq {
+				return
+			}
+		case <-timer.C:
+			if err := tx.Respond(res); err != nil {
+				return
+			}
+			interval = min(2*interval, sip.T2)
+			timer.Reset(interval)
+		case <-deadline.C:
+			c.log.Warn("sip: no ACK for the re-INVITE's 200")
+			return
+		case <-c.sess.Context().Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,402 @@
+// Package sip is Switchboard's SIP endpoint, FreeSWITCH's mod_sofia: one
+// user agent per sofia.conf <profile>, listening on UDP and TCP, that turns
+// INVITEs into call sessions (package session) and the sessions' answers,
+// early media and hangups back into SIP. It is the only package that
+// imports sipgo.
+//
+// What a call goes through: the INVITE is checked (malformed → 400,
+// unknown Request-URI scheme → 416, unknown Require → 420, body that is not
+// SDP → 415), admitted by the session manager's limits (503), classified by
+// the profile's ACLs (which context it is routed in), its SDP offer is
+// negotiated (488 when nothing matches) and a session starts. 100 Trying
+// goes out at once; 180/183/200 follow as the dialplan's applications ask.
+// A 2xx is retransmitted until the ACK arrives. The far end's BYE or CANCEL
+// hangs the session up; our hangup sends BYE with a Reason header when
+// answered, or the final response the hangup cause maps to.
+//
+// Digest authentication is not implemented yet: with auth-calls=true a
+// caller no ACL trusts is routed, unauthenticated, to the profile's
+// context (public in the default configuration).
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voip/switchboard/acl"
+	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/media"
+	"github.com/switchboard-voip/switchboard/session"
+)
+
+// Timers are the SIP protocol timers (RFC 3261 §17). They are
+// process-wide (sipgo keeps them in package variables): set them once,
+// before the first Start, and give every Endpoint of a process the same
+// values. Zero fields keep sipgo's defaults (T1 500 ms, T2 4 s, T4 5 s).
+type Timers struct {
+	T1, T2, T4 time.Duration
+	// Linger is how long a finished non-INVITE server transaction (BYE,
+	// OPTIONS, ...) is kept to absorb retransmissions over UDP (Timer J)
+	// and how long a client INVITE transaction waits for retransmitted
+	// final responses (Timer D). Zero keeps RFC 3261's 64*T1 (32 s with the
+	// default T1). At high call rates this is the memory sipgo holds per
+	// finished transaction; a few seconds is plenty on a LAN.
+	Linger time.Duration
+}
+
+// Config configures an Endpoint.
+type Config struct {
+	// Snapshot holds sofia.conf (the profiles), acl.conf and the
+	// directory (ACL domain nodes, user variables).
+	Snapshot *conf.Snapshot
+	// Manager admits and runs the calls.
+	Manager *session.Manager
+	// Media opens the RTP streams.
+	Media *media.Engine
+	// ACL are the network lists; nil builds them from Snapshot.
+	ACL *acl.Lists
+	// Logger receives the endpoint's logs; nil uses slog.Default().
+	Logger *slog.Logger
+	// Timers are the protocol timers (see Timers).
+	Timers Timers
+}
+
+// Endpoint is the SIP side of the switch: its profiles and their calls.
+type Endpoint struct {
+	cfg      Config
+	log      *slog.Logger
+	acl      atomic.Pointer[acl.Lists]
+	profiles []*profile
+
+	closing atomic.Bool
+	started atomic.Bool
+	calls   sync.WaitGroup // INVITE handlers, BYE senders
+	stop    context.CancelFunc
+	serving sync.WaitGroup // listener goroutines
+}
+
+// New reads the profiles of cfg.Snapshot's sofia.conf and builds one SIP
+// user agent per profile. It binds nothing: Start does. A profile that
+// cannot work (no sip-ip, an address this machine does not have, bad
+// numbers) is an error.
+func New(cfg Config) (*Endpoint, error) {
+	if cfg.Snapshot == nil || cfg.Manager == nil || cfg.Media == nil {
+		return nil, errors.New("sip: Config needs Snapshot, Manager and Media")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("subsystem", "sip")
+	e := &Endpoint{cfg: cfg, log: log}
+	lists := cfg.ACL
+	if lists == nil {
+		var err error
+		lists, err = acl.FromSnapshot(cfg.Snapshot, acl.Options{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("sip: %w", err)
+		}
+	}
+	e.acl.Store(lists)
+	applyTimers(cfg.Timers)
+	pcs, err := parseProfiles(cfg.Snapshot, log)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	for _, pc := range pcs {
+		for _, r := range pc.InboundACL {
+			if !lists.Has(r.list) && !looksLikeCIDR(r.list) {
+				log.Warn("sip: apply-inbound-acl names an unknown list; it denies everyone", "profile", pc.Name, "acl", r.list)
+			}
+		}
+		p, err := newProfile(e, pc)
+		if err != nil {
+			return nil, fmt.Errorf("sip: profile %s: %w", pc.Name, err)
+		}
+		e.profiles = append(e.profiles, p)
+	}
+	return e, nil
+}
+
+func looksLikeCIDR(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// applyTimers sets sipgo's process-wide timers when they differ from what
+// is asked, so endpoints configured alike never write them concurrently.
+func applyTimers(t Timers) {
+	t1, t2, t4 := sip.T1, sip.T2, sip.T4
+	if t.T1 > 0 {
+		t1 = t.T1
+	}
+	if t.T2 > 0 {
+		t2 = t.T2
+	}
+	if t.T4 > 0 {
+		t4 = t.T4
+	}
+	linger := 64 * t1
+	if t.Linger > 0 {
+		linger = t.Linger
+	}
+	if t1 != sip.T1 || t2 != sip.T2 || t4 != sip.T4 {
+		sip.SetTimers(t1, t2, t4)
+	}
+	if sip.Timer_J != linger {
+		sip.Timer_J = linger
+	}
+	if sip.Timer_D != linger {
+		sip.Timer_D = linger
+	}
+}
+
+// SetACL replaces the network lists (reloadacl).
+func (e *Endpoint) SetACL(l *acl.Lists) {
+	if l != nil {
+		e.acl.Store(l)
+	}
+}
+
+// Profiles returns the profiles' configurations, in sofia.conf order.
+func (e *Endpoint) Profiles() []ProfileConfig {
+	out := make([]ProfileConfig, len(e.profiles))
+	for i, p := range e.profiles {
+		out[i] = *p.cfg
+	}
+	return out
+}
+
+// Start binds every profile's UDP and TCP listeners on sip-ip:sip-port
+// (with sip-port 0, one free port shared by both) and serves them until
+// Shutdown. It returns an error, and binds nothing, when a listener cannot
+// be bound.
+func (e *Endpoint) Start(ctx context.Context) error {
+	if e.started.Swap(true) {
+		return errors.New("sip: already started")
+	}
+	for i, p := range e.profiles {
+		if err := p.bind(); err != nil {
+			for _, q := range e.profiles[:i] {
+				q.closeListeners()
+			}
+			return fmt.Errorf("sip: profile %s: %w", p.cfg.Name, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = cancel
+	for _, p := range e.profiles {
+		p.serve(ctx)
+		e.log.Info("sip profile listening", "profile", p.cfg.Name, "udp", p.udpAddr.String(), "tcp", p.tcpAddr.String(), "context", p.cfg.Context)
+	}
+	return nil
+}
+
+// Addrs returns, per profile name, the addresses Start bound: UDP first,
+// then TCP.
+func (e *Endpoint) Addrs() map[string][]net.Addr {
+	out := make(map[string][]net.Addr, len(e.profiles))
+	for _, p := range e.profiles {
+		p.mu.Lock()
+		if p.udpConn != nil {
+			out[p.cfg.Name] = []net.Addr{p.udpAddr, p.tcpAddr}
+		}
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// Calls returns the number of calls the endpoint is carrying.
+func (e *Endpoint) Calls() int {
+	n := 0
+	for _, p := range e.profiles {
+		p.calls.Range(func(_, _ any) bool { n++; return true })
+	}
+	return n
+}
+
+// Shutdown stops taking calls (new INVITEs get 503), waits until the
+// calls in progress are over — the session manager hangs them up
+// (session.Manager.Shutdown); their BYEs go out through this endpoint —
+// or ctx is done, then closes the listeners.
+func (e *Endpoint) Shutdown(ctx context.Context) error {
+	e.closing.Store(true)
+	done := make(chan struct{})
+	go func() { e.calls.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if e.stop != nil {
+		e.stop()
+	}
+	for _, p := range e.profiles {
+		p.closeListeners()
+	}
+	served := make(chan struct{})
+	go func() { e.serving.Wait(); close(served) }()
+	select {
+	case <-served:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	for _, p := range e.profiles {
+		_ = p.ua.Close()
+	}
+	return err
+}
+
+// profile is one running sofia profile.
+type profile struct {
+	e       *Endpoint
+	cfg     *ProfileConfig
+	log     *slog.Logger
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	dialogs *sipgo.DialogServerCache
+	calls   sync.Map // dialog id → *call
+
+	mu      sync.Mutex
+	udpConn net.PacketConn
+	tcpLn   net.Listener
+	udpAddr net.Addr
+	tcpAddr net.Addr
+	port    int
+}
+
+func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
+	log := e.log.With("profile", pc.Name)
+	sipLog := log.With("component", "sipgo")
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(pc.UserAgent),
+		sipgo.WithUserAgentHostname(pc.SIPIP.String()),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(sipLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
+		),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
+	if err != nil {
+		return nil, err
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog), sipgo.WithClientHostname(pc.SIPIP.String()))
+	if err != nil {
+		return nil, err
+	}
+	p := &profile{e: e, cfg: pc, log: log, ua: ua, srv: srv, client: client}
+	p.dialogs = sipgo.NewDialogServerCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: pc.SIPIP.String(), Port: pc.SIPPort}})
+	srv.OnInvite(p.onInvite)
+	srv.OnAck(p.onAck)
+	srv.OnBye(p.onBye)
+	srv.OnCancel(p.onCancel)
+	srv.OnOptions(p.onOptions)
+	srv.OnInfo(p.onInfo)
+	srv.OnNoRoute(p.onNoRoute)
+	return p, nil
+}
+
+// bind opens the UDP socket and the TCP listener on the same port.
+func (p *profile) bind() error {
+	ip := p.cfg.SIPIP
+	network := "4"
+	if ip.Is6() {
+		network = "6"
+	}
+	var lastErr error
+	for try := 0; try < 20; try++ {
+		uc, err := net.ListenUDP("udp"+network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p.cfg.SIPPort))))
+		if err != nil {
+			return fmt.Errorf("bind udp %s: %w", netip.AddrPortFrom(ip, uint16(p.cfg.SIPPort)), err)
+		}
+		port := uc.LocalAddr().(*net.UDPAddr).Port
+		tl, err := net.ListenTCP("tcp"+network, net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err != nil {
+			_ = uc.Close()
+			lastErr = fmt.Errorf("bind tcp %s: %w", netip.AddrPortFrom(ip, uint16(port)), err)
+			if p.cfg.SIPPort != 0 {
+				return lastErr
+			}
+			continue // port 0: the kernel gave a UDP port whose TCP twin is taken; try another
+		}
+		p.mu.Lock()
+		p.udpConn, p.tcpLn = uc, tl
+		p.udpAddr, p.tcpAddr = uc.LocalAddr(), tl.Addr()
+		p.port = port
+		p.mu.Unlock()
+		p.dialogs = sipgo.NewDialogServerCache(p.client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: ip.String(), Port: port}})
+		return nil
+	}
+	return lastErr
+}
+
+func (p *profile) serve(ctx context.Context) {
+	p.mu.Lock()
+	uc, tl := p.udpConn, p.tcpLn
+	p.mu.Unlock()
+	p.e.serving.Add(2)
+	go func() {
+		defer p.e.serving.Done()
+		if err := p.srv.ServeUDP(uc); err != nil && ctx.Err() == nil {
+			p.log.Error("sip: UDP listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer p.e.serving.Done()
+		if err := p.srv.ServeTCP(tl); err != nil && ctx.Err() == nil {
+			p.log.Error("sip: TCP listener stopped", "err", err)
+		}
+	}()
+}
+
+func (p *profile) closeListeners() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.udpConn != nil {
+		_ = p.udpConn.Close()
+	}
+	if p.tcpLn != nil {
+		_ = p.tcpLn.Close()
+	}
+}
+
+// localPort is the port the profile listens on.
+func (p *profile) localPort() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.port
+}
+
+// lookup finds the call an in-dialog request belongs to.
+func (p *profile) lookup(req *sip.Request) *call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	if v, ok := p.calls.Load(id); ok {
+		return v.(*call)
+	}
+	return nil
+}
