@@ -224,7 +224,8 @@ func TestBadConfiguration(t *testing.T) {
 // TestUsageErrors checks exit status 2 through the real process exit.
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		nil,
+		{"--no-such-flag"}, // no command means run
+		{"run", "extra"},
 		{"frobnicate"},
 		{"route"},
 		{"route", "--time", "yesterday", "1"},

@@ -3,6 +3,7 @@ package media
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zaf/g711"
@@ -53,18 +54,35 @@ func (c Codec) FrameSamples() int {
 
 func (c Codec) isAlaw() bool { return strings.EqualFold(c.Name, "PCMA") }
 
+// encodeTable maps every 16-bit sample to its G.711 code: one load per
+// sample instead of a segment search, on the pacer's hot path.
+type encodeTable [1 << 16]uint8
+
+func newEncodeTable(enc func(int16) uint8) func() *encodeTable {
+	return sync.OnceValue(func() *encodeTable {
+		var t encodeTable
+		for i := range t {
+			t[i] = enc(int16(uint16(i)))
+		}
+		return &t
+	})
+}
+
+var (
+	ulawTable = newEncodeTable(g711.EncodeUlawFrame)
+	alawTable = newEncodeTable(g711.EncodeAlawFrame)
+)
+
 // Encode codes pcm into dst (one byte per sample) and returns the number
 // of bytes written: min(len(dst), len(pcm)).
 func (c Codec) Encode(dst []byte, pcm []int16) int {
 	n := min(len(dst), len(pcm))
+	t := ulawTable()
 	if c.isAlaw() {
-		for i := range n {
-			dst[i] = g711.EncodeAlawFrame(pcm[i])
-		}
-	} else {
-		for i := range n {
-			dst[i] = g711.EncodeUlawFrame(pcm[i])
-		}
+		t = alawTable()
+	}
+	for i, v := range pcm[:n] {
+		dst[i] = t[uint16(v)]
 	}
 	return n
 }

@@ -40,8 +40,9 @@ type Engine struct {
 	pacers []*pacer
 	epoch  time.Time
 
-	lateness histogram
-	skips    atomic.Uint64
+	lateness     histogram // per packet: sent after its slot's deadline
+	wakeLateness histogram // per slot: the pacer woke after the deadline
+	skips        atomic.Uint64
 
 	mu      sync.Mutex
 	streams map[*Stream]struct{}
@@ -155,6 +156,7 @@ func (e *Engine) Stats() Stats {
 	st.Pacers = len(e.pacers)
 	st.PacerSkips = e.skips.Load()
 	st.SendLateness = e.lateness.snapshot()
+	st.WakeLateness = e.wakeLateness.snapshot()
 	return st
 }
 

@@ -79,7 +79,7 @@ func wav16(rate, channels int, pcm []int16) []byte {
 // newTestEngine returns an engine on 127.0.0.1 with kernel-chosen ports.
 func newTestEngine(t testing.TB) *Engine {
 	t.Helper()
-	e, err := NewEngine(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	e, err := NewEngine(Config{IP: netip.MustParseAddr("127.0.0.1"), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,9 +112,10 @@ func (p *pacer) run() {
 		if behind := now - deadline; behind > maxBehind {
 			skip := uint64(behind / slotDur)
 			k += skip
-			p.e.skips.Add(skip / slotsPerPeriod)
+			p.e.skips.Add(skip)
 			continue
 		}
+		p.e.wakeLateness.observe(now - deadline)
 		p.serve(int(k%slotsPerPeriod), k/slotsPerPeriod, deadline)
 		k++
 		select {

@@ -137,7 +137,6 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 	buf := make([]int16, spf)
 	var n int
 	pending, eof := false, false
-	s.setProducing(true)
 	defer s.setProducing(false)
 	for {
 		if stop != nil && stop() {
@@ -162,6 +161,7 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 				f.n = n
 				copy(f.pcm, buf[:n])
 				clear(f.pcm[n:])
+				s.producing = !eof // from the first frame on, an empty queue is an underrun
 			})
 			if err != nil {
 				return result(false), err

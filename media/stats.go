@@ -199,6 +199,9 @@ type Stats struct {
 	PacerSkips   uint64
 	Packets      PacketStats
 	SendLateness Histogram
+	// WakeLateness is how late the pacers woke for each slot: the part
+	// of SendLateness due to scheduling rather than to sending.
+	WakeLateness Histogram
 }
 
 // StreamStats is a snapshot of one Stream.

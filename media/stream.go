@@ -216,7 +216,8 @@ func (s *Stream) SetMediaTimeout(d time.Duration, f func()) {
 }
 
 // Start starts the receive loop. Packets that arrive before Start wait in
-// the socket buffer. Start is a no-op when already started or closed.
+// the socket buffer; packets that arrive before SetRemote are dropped as
+// foreign. Start is a no-op when already started or closed.
 func (s *Stream) Start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -244,8 +245,9 @@ func (s *Stream) Stats() StreamStats {
 }
 
 // Close releases the port and stops the stream: producers return
-// ErrClosed, taps reach EOF. Callbacks already running may finish after
-// Close returns; none starts later. Close is idempotent.
+// ErrClosed, taps reach EOF. A callback (OnDTMF, OnLatch, the media
+// timeout) for a packet or check already under way may still run shortly
+// after Close returns. Close is idempotent.
 func (s *Stream) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()

@@ -304,6 +304,7 @@ type toneSource struct {
 	prog, pass, op int
 	repeat         int // repetitions of the current tone left (<0 forever)
 	runSamples     int64
+	passStart      int64 // runSamples when the current pass began
 
 	// the tone being rendered
 	active    bool
@@ -371,6 +372,7 @@ func (t *toneSource) reset() {
 	t.repeat = 0
 	t.active = false
 	t.runSamples = 0
+	t.passStart = 0
 }
 
 func (t *toneSource) ms(n int) int { return int(int64(n) * int64(t.rate) / 1000) }
@@ -414,6 +416,9 @@ func (t *toneSource) begin(op *toneOp) {
 		t.waitLeft = t.ms(op.wait)
 	}
 	t.toneLeft, t.waitLeft = max(t.toneLeft, 0), max(t.waitLeft, 0)
+	if t.toneLeft+t.waitLeft == 0 {
+		t.repeat = 0 // repeating nothing, even forever, is nothing
+	}
 	t.nf = len(op.freqs)
 	for i, f := range op.freqs {
 		t.phase[i] = 0
@@ -441,10 +446,13 @@ func (t *toneSource) next() bool {
 		if t.op >= len(p.ops) {
 			t.op = 0
 			t.pass++
-			if t.pass >= p.passes {
+			// A pass that made no sound would make none again: stop
+			// rather than spin through L= passes of nothing.
+			if t.pass >= p.passes || t.runSamples == t.passStart {
 				t.pass = 0
 				t.prog++
 			}
+			t.passStart = t.runSamples
 			continue
 		}
 		op := &p.ops[t.op]
@@ -504,12 +512,16 @@ func (t *toneSource) render(out []int16) int {
 	n := 0
 	sine := t.sine
 	const shift = 32 - sineBits
+	// The level never exceeds 0 dBm0 (about 0.7 of full scale), so the
+	// mix cannot overflow 16 bits.
+	gain := t.scale / float32(t.nf)
 	for n < len(out) && t.toneLeft > 0 {
 		if t.decayDir != 0 {
 			if t.decayTick++; t.decayTick >= t.decayStep {
 				if v := t.vol + float64(t.decayDir)*t.decayFactor; v >= toneVolumeMin && v <= toneVolumeMax {
 					t.vol = v
 					t.scale = toneScale(v)
+					gain = t.scale / float32(t.nf)
 					t.decayTick = 0
 				}
 			}
@@ -519,7 +531,7 @@ func (t *toneSource) render(out []int16) int {
 			sum += sine[t.phase[i]>>shift]
 			t.phase[i] += t.step[i]
 		}
-		out[n] = clamp16(sum * t.scale / float32(t.nf))
+		out[n] = int16(sum * gain)
 		n++
 		t.toneLeft--
 	}

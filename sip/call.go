@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/switchboard-voip/switchboard/acl"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
@@ -45,12 +46,15 @@ type call struct {
 	latch  bool // NAT: latch the media on the first packet
 
 	final chan *sip.Response // the final response the INVITE goroutine sends
-	acks  chan uint32        // CSeq numbers of ACKs received
 	done  chan struct{}      // closed when the INVITE goroutine returns
 
-	canceled  atomic.Bool // CANCEL received before a final response
-	byeGot    atomic.Bool // the far end sent BYE
-	hungup    atomic.Bool // Hangup ran
+	ackMu  sync.Mutex
+	ackSeq uint32        // highest CSeq acknowledged
+	ackCh  chan struct{} // closed and replaced at every ACK
+
+	canceled   atomic.Bool // CANCEL received before a final response
+	byeGot     atomic.Bool // the far end sent BYE
+	hungup     atomic.Bool // Hangup ran
 	reinviting atomic.Bool
 
 	mu         sync.Mutex
@@ -84,7 +88,7 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 		src:    src,
 		stream: stream,
 		final:  make(chan *sip.Response, 1),
-		acks:   make(chan uint32, 4),
+		ackCh:  make(chan struct{}),
 		done:   make(chan struct{}),
 		offer:  offer,
 		origin: sdpOrigin{user: "Switchboard", id: rand.Uint64() >> 1},
@@ -191,9 +195,22 @@ func (c *call) applyRemote() error {
 	if p.tePT >= 0 {
 		rp.DTMFPayloadType = uint8(p.tePT)
 	}
-	a := p.remote.Addr()
-	rp.Latch = c.latch || a.IsUnspecified() || (privateAddr(c.p.e.acl.Load(), a) && a != c.src.Addr())
+	rp.Latch = shouldLatch(c.latch, p.remote.Addr(), c.src.Addr(), c.p.e.acl.Load())
 	return c.stream.SetRemote(rp)
+}
+
+// shouldLatch decides whether the media latches onto the first RTP
+// source: when apply-nat-acl found the caller behind NAT, when the SDP
+// gives no address, or when it gives a private address other than the
+// one the signalling came from (a phone behind NAT advertising its LAN
+// address).
+func shouldLatch(natACL bool, sdpAddr, sigAddr netip.Addr, lists *acl.Lists) bool {
+	sdpAddr, sigAddr = sdpAddr.Unmap(), sigAddr.Unmap()
+	switch {
+	case natACL, !sdpAddr.IsValid(), sdpAddr.IsUnspecified():
+		return true
+	}
+	return privateAddr(lists, sdpAddr) && sdpAddr != sigAddr
 }
 
 // setMediaVars records the negotiated media in channel variables.
@@ -622,10 +639,19 @@ func (c *call) onAck(req *sip.Request) {
 			c.lateAnswer(body)
 		}
 	}
-	select {
-	case c.acks <- req.CSeq().SeqNo:
-	default:
-	}
+	c.ackMu.Lock()
+	c.ackSeq = max(c.ackSeq, req.CSeq().SeqNo)
+	close(c.ackCh)
+	c.ackCh = make(chan struct{})
+	c.ackMu.Unlock()
+}
+
+// acked reports whether the 2xx to the INVITE with CSeq seq was
+// acknowledged, and returns a channel closed at the next ACK.
+func (c *call) acked(seq uint32) (bool, <-chan struct{}) {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	return c.ackSeq >= seq, c.ackCh
 }
 
 // lateAnswer takes the far end's answer to our offer, from an ACK.
@@ -702,11 +728,18 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.reply(req, tx, 481, "")
 		return
 	}
+	// RFC 3261 §14.2: a second re-INVITE before our final response to the
+	// first gets 500 with Retry-After.
 	if c.reinviting.Swap(true) {
 		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
 		return
 	}
-	defer c.reinviting.Store(false)
+	answered := false
+	defer func() {
+		if !answered {
+			c.reinviting.Store(false)
+		}
+	}()
 	if err := c.dlg.ReadRequest(req, tx); err != nil {
 		p.reply(req, tx, 500, "CSeq Out Of Order")
 		return
@@ -777,6 +810,7 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	p.decorate(res)
+	answered = true
 	c.retransmit2xx(tx, res)
 }
 
@@ -784,6 +818,9 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 // T2) until the matching ACK arrives, the call ends, or 64*T1 passes.
 func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
 	seq := res.CSeq().SeqNo
+	// The offer/answer is done once the 200 leaves; the next re-INVITE may
+	// come as soon as the far end reads it.
+	c.reinviting.Store(false)
 	if err := tx.Respond(res); err != nil {
 		c.log.Debug("sip: re-INVITE 200 not sent", "err", err)
 		return
@@ -794,11 +831,12 @@ func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
 	deadline := time.NewTimer(64 * sip.T1)
 	defer deadline.Stop()
 	for {
+		done, next := c.acked(seq)
+		if done {
+			return
+		}
 		select {
-		case n := <-c.acks:
-			if n == seq {
-				return
-			}
+		case <-next:
 		case <-timer.C:
 			if err := tx.Respond(res); err != nil {
 				return

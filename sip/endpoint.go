@@ -285,7 +285,7 @@ type profile struct {
 
 func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	log := e.log.With("profile", pc.Name)
-	sipLog := log.With("component", "sipgo")
+	sipLog := sipgoLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(pc.UserAgent),
 		sipgo.WithUserAgentHostname(pc.SIPIP.String()),
@@ -399,4 +399,13 @@ func (p *profile) lookup(req *sip.Request) *call {
 		return v.(*call)
 	}
 	return nil
+}
+
+// SetLibraryLogger sets the process-wide logger sipgo uses where it has no
+// per-user-agent one (connection reference counting, transaction timers).
+// Call it once at start-up, before any endpoint starts.
+func SetLibraryLogger(l *slog.Logger) {
+	if l != nil {
+		sip.SetDefaultLogger(sipgoLogger(l))
+	}
 }

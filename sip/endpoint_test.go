@@ -137,6 +137,7 @@ func TestFarEndBye(t *testing.T) {
 }
 
 func TestRejections(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t, envOpts{})
 	tests := []struct {
 		dest   string
@@ -159,7 +160,9 @@ func TestRejections(t *testing.T) {
 			}
 		}},
 		{dest: "park", body: func(d *dialog) string { return d.offer("9 18") }, code: 488},
-		{dest: "park", body: func(*dialog) string { return "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" }, code: 488},
+		{dest: "park", body: func(*dialog) string {
+			return "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		}, code: 488},
 		{dest: "park", body: func(*dialog) string {
 			return "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 99999 RTP/AVP 0\r\n"
 		}, code: 488},
@@ -168,39 +171,42 @@ func TestRejections(t *testing.T) {
 		}, code: 488},
 		{dest: "park", body: func(*dialog) string { return "this is not SDP" }, code: 488},
 	}
-	for _, tt := range tests {
-		t.Run(tt.dest, func(t *testing.T) {
-			u := newUAC(t, env, "udp")
-			d := u.dialog(tt.dest)
-			body := d.offer("0")
-			if tt.body != nil {
-				body = tt.body(d)
-			}
-			d.invite(body)
-			r := u.final(d.callID, sip.INVITE)
-			if r.StatusCode != tt.code {
-				t.Fatalf("got %d %s, want %d", r.StatusCode, r.Reason, tt.code)
-			}
-			if tt.reason != "" {
-				if got := header(r, "Reason"); got != tt.reason {
-					t.Errorf("Reason %q, want %q", got, tt.reason)
+	t.Run("calls", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.dest, func(t *testing.T) {
+				t.Parallel()
+				u := newUAC(t, env, "udp")
+				d := u.dialog(tt.dest)
+				body := d.offer("0")
+				if tt.body != nil {
+					body = tt.body(d)
 				}
-			}
-			if tag, _ := r.To().Params.Get("tag"); tag == "" {
-				t.Error("final response without a To tag")
-			}
-			if tt.check != nil {
-				tt.check(t, r)
-			}
-			d.ack(r, "")
-			// The ACK stops retransmissions of the final response.
-			time.Sleep(3 * testTimers.T1)
-			u.quiet(4*testTimers.T1, func(m sip.Message) bool {
-				x, ok := m.(*sip.Response)
-				return ok && x.StatusCode == tt.code
+				d.invite(body)
+				r := u.final(d.callID, sip.INVITE)
+				if r.StatusCode != tt.code {
+					t.Fatalf("got %d %s, want %d", r.StatusCode, r.Reason, tt.code)
+				}
+				if tt.reason != "" {
+					if got := header(r, "Reason"); got != tt.reason {
+						t.Errorf("Reason %q, want %q", got, tt.reason)
+					}
+				}
+				if tag, _ := r.To().Params.Get("tag"); tag == "" {
+					t.Error("final response without a To tag")
+				}
+				if tt.check != nil {
+					tt.check(t, r)
+				}
+				d.ack(r, "")
+				// The ACK stops retransmissions of the final response.
+				time.Sleep(3 * testTimers.T1)
+				u.quiet(4*testTimers.T1, func(m sip.Message) bool {
+					x, ok := m.(*sip.Response)
+					return ok && x.StatusCode == tt.code
+				})
 			})
-		})
-	}
+		}
+	})
 	waitFor(t, "every session to end", func() bool { return env.mgr.Count() == 0 })
 }
 
@@ -364,6 +370,8 @@ func TestLimits(t *testing.T) {
 	d3 := u.dialog("park")
 	d3.invite(d3.offer("0"))
 	d3.expectAnswer()
+	d3.request("BYE", "")
+	d3.resp(sip.BYE, 200)
 }
 
 func TestSessionsPerSecond(t *testing.T) {
@@ -385,6 +393,7 @@ func TestSessionsPerSecond(t *testing.T) {
 }
 
 func TestRetransmit2xxUntilAck(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t, envOpts{})
 	u := newUAC(t, env, "udp")
 	d := u.dialog("park")
@@ -405,9 +414,12 @@ func TestRetransmit2xxUntilAck(t *testing.T) {
 	if s == nil || !s.Ready() {
 		t.Fatal("the call should still be up")
 	}
+	d.request("BYE", "")
+	d.resp(sip.BYE, 200)
 }
 
 func TestNoAckEndsTheCall(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t, envOpts{})
 	u := newUAC(t, env, "udp")
 	d := u.dialog("park")

@@ -637,7 +637,7 @@ func causeFromReason(v string) (cause.Cause, bool) {
 		}
 		for _, f := range fields[1:] {
 			k, val, ok := strings.Cut(strings.TrimSpace(f), "=")
-			if ok && strings.EqualFold(k, "cause") {
+			if ok && strings.EqualFold(strings.TrimSpace(k), "cause") {
 				n, err := strconv.Atoi(strings.TrimSpace(val))
 				if err == nil && n > 0 && n <= 127 {
 					return cause.Cause(n), true

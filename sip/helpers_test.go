@@ -85,6 +85,19 @@ const testDialplan = `
           <action application="sleep" data="20000"/>
         </condition>
       </extension>
+      <extension name="media_timeout">
+        <condition field="destination_number" expression="^mediatimeout$">
+          <action application="set" data="media_timeout=300"/>
+          <action application="answer"/>
+          <action application="park"/>
+        </condition>
+      </extension>
+      <extension name="echo">
+        <condition field="destination_number" expression="^echo$">
+          <action application="answer"/>
+          <action application="echo"/>
+        </condition>
+      </extension>
       <extension name="inject">
         <condition field="destination_number" expression="^inject$">
           <action application="set" data="copied=${sip_h_X-Inject}"/>

@@ -444,7 +444,7 @@ func buildSDP(o *sdpOrigin, l localMedia, remote *remoteSDP, audio int) ([]byte,
 				continue
 			}
 			name := m.media
-			if !sdpToken(name) {
+			if !sdpWord(name) {
 				name = "audio"
 			}
 			proto := m.proto
@@ -478,6 +478,19 @@ func sdpToken(s string) bool {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '/', c == '-', c == '.', c == '_':
 		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sdpWord reports whether s is a media name we can echo: letters only.
+func sdpWord(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
 			return false
 		}
 	}

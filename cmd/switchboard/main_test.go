@@ -37,7 +37,7 @@ func TestExitCodes(t *testing.T) {
 		stderr     string // substring stderr must hold
 		stderrNone bool   // stderr must be empty
 	}{
-		{name: "no command", args: nil, code: 2, stderr: "usage: switchboard <command>"},
+		{name: "no command means run (bad flag)", args: []string{"--no-such-flag"}, code: 2, stderr: "usage: switchboard run"},
 		{name: "help", args: []string{"help"}, code: 0, stdout: "usage: switchboard <command>", stderrNone: true},
 		{name: "--help", args: []string{"--help"}, code: 0, stdout: "commands:", stderrNone: true},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},

@@ -431,16 +431,24 @@ func (c *Call) observe(msg sip.Message) {
 			c.log.Warn("bad SDP in provisional response", "error", err)
 		}
 	}
-	key := fmt.Sprintf("%d|%s|%d", r.Code, res.To().Params.GetOr("tag", ""), len(r.SDP))
-	c.update(func() {
-		if c.seenResp == nil {
-			c.seenResp = map[string]bool{}
-		}
-		if !c.seenResp[key] {
-			c.seenResp[key] = true
-			c.responses = append(c.responses, r)
-		}
-	})
+	c.update(func() { c.recordLocked(res, r) })
+}
+
+// recordLocked appends r to the responses unless an identical one (a
+// retransmission, or the same response seen by the other path) is there.
+func (c *Call) recordLocked(res *sip.Response, r Response) {
+	tag := ""
+	if to := res.To(); to != nil {
+		tag = to.Params.GetOr("tag", "")
+	}
+	key := fmt.Sprintf("%d|%s|%d", r.Code, tag, len(r.SDP))
+	if c.seenResp == nil {
+		c.seenResp = map[string]bool{}
+	}
+	if !c.seenResp[key] {
+		c.seenResp[key] = true
+		c.responses = append(c.responses, r)
+	}
 }
 
 // handleResponse acts on one response of the INVITE transaction and
@@ -451,7 +459,12 @@ func (c *Call) handleResponse(res *sip.Response) bool {
 	case res.IsProvisional():
 		return false
 	case res.IsSuccess():
-		c.update(func() { c.final = &r })
+		// The transaction may deliver the final response before observe
+		// has seen it: record it here too.
+		c.update(func() {
+			c.recordLocked(res, r)
+			c.final = &r
+		})
 		if err := c.confirm(res); err != nil {
 			c.endWith(err)
 			return true
@@ -470,6 +483,7 @@ func (c *Call) handleResponse(res *sip.Response) bool {
 		return true
 	default:
 		c.update(func() {
+			c.recordLocked(res, r)
 			c.final = &r
 			c.ended = true
 		})
@@ -752,6 +766,32 @@ func (c *Call) waitState(ctx context.Context, cond func() bool) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// String describes the call's progress for test failure messages: the
+// target, the responses seen and how it ended.
+func (c *Call) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "call to %s:", c.opts.Target)
+	for _, r := range c.responses {
+		fmt.Fprintf(&b, " %d", r.Code)
+	}
+	if len(c.responses) == 0 {
+		b.WriteString(" no response")
+	}
+	switch {
+	case c.remoteBye:
+		fmt.Fprintf(&b, "; far end hung up (Reason %s;cause=%d;text=%q)", c.byeCause.Protocol, c.byeCause.Code, c.byeCause.Text)
+	case c.ended && c.endErr != nil:
+		fmt.Fprintf(&b, "; ended: %v", c.endErr)
+	case c.ended:
+		b.WriteString("; ended")
+	case c.answered:
+		b.WriteString("; up")
+	}
+	return b.String()
 }
 
 // CallID returns the call's Call-ID.

@@ -141,7 +141,8 @@ func TestRemoteHangupReason(t *testing.T) {
 func TestRejected(t *testing.T) {
 	ctx := testCtx(t)
 	uas := startUAS(t, "udp", uasPlan{reject: 486, reason: `Q.850;cause=17;text="USER_BUSY"`})
-	c := dial(t, ctx, Options{Target: uas.target("busy")})
+	c := dial(t, ctx, Options{Target: uas.target("busy"), From: "1001", DisplayName: "Tester",
+		Headers: []Header{{"X-E2E-Case", "busy"}, {"Subject", "test call"}}})
 	err := c.Answer(ctx)
 	var se *StatusError
 	if !errors.As(err, &se) {
@@ -153,6 +154,18 @@ func TestRejected(t *testing.T) {
 	cause, ok := se.Response.Cause()
 	if !ok || cause.Text != "USER_BUSY" || cause.Code != 17 {
 		t.Errorf("cause %+v (%v), want USER_BUSY/17", cause, ok)
+	}
+	uas.mu.Lock()
+	inv := uas.invites[0]
+	uas.mu.Unlock()
+	if h := inv.GetHeader("X-E2E-Case"); h == nil || h.Value() != "busy" {
+		t.Errorf("INVITE header X-E2E-Case = %v, want busy", h)
+	}
+	if h := inv.GetHeader("Subject"); h == nil || h.Value() != "test call" {
+		t.Errorf("INVITE header Subject = %v", h)
+	}
+	if f := inv.From(); f.Address.User != "1001" || f.DisplayName != "Tester" {
+		t.Errorf("From %s, want Tester <sip:1001@...>", f.Value())
 	}
 	if _, err := c.WaitBye(ctx); !errors.As(err, &se) {
 		t.Errorf("WaitBye on a refused call: %v, want the StatusError", err)

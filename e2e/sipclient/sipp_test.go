@@ -31,8 +31,9 @@ func waitBound(t *testing.T, ctx context.Context, port int) {
 	}
 }
 
-// TestAgainstSIPp calls SIPp's built-in UAS with RTP echo: a third-party
-// implementation answers, echoes the tone, and takes the BYE.
+// TestAgainstSIPp calls SIPp answering with RTP echo
+// (testdata/sipp/uas_echo.xml): a third-party implementation answers,
+// echoes the tone, and takes the BYE.
 func TestAgainstSIPp(t *testing.T) {
 	sipp := harness.RequireTool(t, "sipp")
 	ctx := testCtx(t)
@@ -44,7 +45,11 @@ func TestAgainstSIPp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(sipPort),
+	scenario, err := filepath.Abs(filepath.Join("..", "testdata", "sipp", "uas_echo.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(sipPort),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(rtpPort), "-rtp_echo",
 		"-m", "1", "-nostdin", "-timeout", "15s", "-timeout_error")
 	cmd.Dir = t.TempDir()

@@ -42,6 +42,9 @@ type testUAS struct {
 	wg     sync.WaitGroup // INVITE handlers
 
 	mu      sync.Mutex
+	active  int           // INVITE handlers running
+	idle    chan struct{} // closed when active drops to 0 while closing
+	closing bool
 	errs    []string
 	methods []string
 	invites []*sip.Request
@@ -140,11 +143,39 @@ func (u *testUAS) fail(format string, args ...any) {
 	u.errs = append(u.errs, fmt.Sprintf(format, args...))
 }
 
+// enter registers an INVITE handler; it fails once the UAS is closing.
+func (u *testUAS) enter() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closing {
+		return false
+	}
+	u.active++
+	return true
+}
+
+func (u *testUAS) leave() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.active--
+	if u.active == 0 && u.idle != nil {
+		close(u.idle)
+		u.idle = nil
+	}
+}
+
 func (u *testUAS) close() {
 	// Give handlers a moment to see the last responses (the test may end
 	// as soon as the client has sent them), then stop them.
+	u.mu.Lock()
+	u.closing = true
 	done := make(chan struct{})
-	go func() { u.wg.Wait(); close(done) }()
+	if u.active == 0 {
+		close(done)
+	} else {
+		u.idle = done
+	}
+	u.mu.Unlock()
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
@@ -195,8 +226,11 @@ func (u *testUAS) echo() (netip.AddrPort, *net.UDPConn) {
 }
 
 func (u *testUAS) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	u.wg.Add(1)
-	defer u.wg.Done()
+	if !u.enter() {
+		tx.Respond(sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil))
+		return
+	}
+	defer u.leave()
 	u.record("INVITE", func() { u.invites = append(u.invites, req) })
 	p := u.plan
 	dlg, err := u.cache.ReadInvite(req, tx)
