@@ -112,14 +112,17 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	for _, name := range info.vars.refused {
 		c.log.Error(fmt.Sprintf("Invalid data (${%s} contains a variable)", name))
 	}
-	stream.OnDTMF(func(d media.Digit) { c.queueDTMF(d.Digit) })
-	stream.Start()
-
+	// The call counts until both its INVITE goroutine (run) and its
+	// hangup (Hangup, and the BYE it may send) are done.
+	p.e.calls.add(2)
 	c.sess = p.e.cfg.Manager.NewInbound(session.Inbound{
 		Endpoint: c,
 		Profile:  info.profile,
 		Vars:     info.vars.vars,
 	})
+	// The receive goroutine starts after c.sess is set, so it sees it.
+	stream.OnDTMF(func(d media.Digit) { c.queueDTMF(d.Digit) })
+	stream.Start()
 	p.calls.Store(dlg.ID, c)
 	return c, nil
 }
@@ -253,8 +256,7 @@ func (c *call) updateVars() {
 // gives up. It runs on the INVITE handler's goroutine, which must not
 // return before the final response or sipgo ends the transaction.
 func (c *call) run() {
-	c.p.e.calls.Add(1)
-	defer c.p.e.calls.Done()
+	defer c.p.e.calls.done()
 	defer close(c.done)
 	c.sess.Start()
 	select {
@@ -559,11 +561,6 @@ func (c *call) Hangup(hc cause.Cause) {
 		c.forget()
 	case state == stateEarly:
 		code := hc.SIP()
-		if v, ok := vars.Get("sip_term_status"); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 300 && n <= 699 {
-				code = n
-			}
-		}
 		vars.Set("sip_hangup_disposition", "send_refuse")
 		vars.Set("sip_term_status", strconv.Itoa(code))
 		res := c.response(code, "", nil)
@@ -576,15 +573,17 @@ func (c *call) Hangup(hc cause.Cause) {
 		}
 	case state == stateAnswered:
 		vars.Set("sip_hangup_disposition", "send_bye")
-		c.p.e.calls.Add(1)
+		vars.Set("sip_term_cause", strconv.Itoa(hc.Q850()))
 		go func() {
-			defer c.p.e.calls.Done()
+			defer c.p.e.calls.done()
 			c.sendBye(hc)
 		}()
+		return
 	default:
 		// A final error response already went out (respond, redirect).
 	}
 	vars.Set("sip_term_cause", strconv.Itoa(hc.Q850()))
+	c.p.e.calls.done()
 }
 
 // sendBye sends BYE with a Reason header and waits (bounded) for its
@@ -602,6 +601,12 @@ func (c *call) sendBye(hc cause.Cause) {
 	}
 	bye.AppendHeader(sip.HeaderClone(&c.contact))
 	bye.AppendHeader(sip.NewHeader("User-Agent", c.p.cfg.UserAgent))
+	if len(c.dlg.InviteRequest.GetHeaders("Record-Route")) == 0 {
+		// Symmetric signalling: in-dialog requests go where the INVITE
+		// came from (the caller's NAT binding, the TCP connection it
+		// opened), not to a Contact it may not be reachable at.
+		bye.SetDestination(c.src.String())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1+time.Second)
 	defer cancel()
 	if err := c.dlg.WriteBye(ctx, bye); err != nil {
@@ -609,24 +614,29 @@ func (c *call) sendBye(hc cause.Cause) {
 	}
 }
 
-// byeReceived marks the far end's BYE (before sipgo answers it).
-func (c *call) byeReceived(req *sip.Request) {
+// markBye records the far end's BYE before sipgo answers it.
+func (c *call) markBye() {
 	c.byeGot.Store(true)
 	c.mu.Lock()
 	c.farEnded = true
 	c.mu.Unlock()
+}
+
+// afterBye hangs the session up once the far end's BYE was answered, with
+// the cause of its Reason header (NORMAL_CLEARING without one).
+func (c *call) afterBye(req *sip.Request) {
 	hc := cause.CNormalClearing
 	if h := req.GetHeader("Reason"); h != nil {
 		if rc, ok := causeFromReason(h.Value()); ok {
 			hc = rc
 		}
 	}
-	c.sess.Vars().Set("sip_hangup_disposition", "recv_bye")
+	if !c.hungup.Load() {
+		c.sess.Vars().Set("sip_hangup_disposition", "recv_bye")
+	}
 	c.sess.Hangup(hc)
+	c.forget()
 }
-
-// afterBye runs once the far end's BYE was answered.
-func (c *call) afterBye() { c.forget() }
 
 // onAck handles the ACK of a 2xx: the late-offer answer and re-INVITE
 // retransmission control.

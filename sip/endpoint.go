@@ -80,7 +80,9 @@ type Endpoint struct {
 
 	closing atomic.Bool
 	started atomic.Bool
-	calls   sync.WaitGroup // INVITE handlers, BYE senders
+	shut    atomic.Bool
+	deaf    atomic.Bool // drop everything read: the endpoint is closing down
+	calls   tracker     // live calls (INVITE goroutine + hangup each)
 	stop    context.CancelFunc
 	serving sync.WaitGroup // listener goroutines
 }
@@ -220,33 +222,89 @@ func (e *Endpoint) Addrs() map[string][]net.Addr {
 	return out
 }
 
-// Calls returns the number of calls the endpoint is carrying.
-func (e *Endpoint) Calls() int {
-	n := 0
-	for _, p := range e.profiles {
-		p.calls.Range(func(_, _ any) bool { n++; return true })
+// Calls returns the number of calls the endpoint is carrying (from the
+// INVITE until the hangup's BYE or final response is done).
+func (e *Endpoint) Calls() int { return (e.calls.count() + 1) / 2 }
+
+// tracker counts work in progress and lets Shutdown wait for none. Unlike
+// a sync.WaitGroup it may grow while someone waits.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0
+}
+
+func (t *tracker) add(n int) {
+	t.mu.Lock()
+	t.n += n
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 && t.zero != nil {
+		close(t.zero)
+		t.zero = nil
 	}
-	return n
+	t.mu.Unlock()
+}
+
+func (t *tracker) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// wait returns when the count is zero, or ctx's error when ctx ends first.
+func (t *tracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.zero == nil {
+		t.zero = make(chan struct{})
+	}
+	z := t.zero
+	t.mu.Unlock()
+	select {
+	case <-z:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Shutdown stops taking calls (new INVITEs get 503), waits until the
 // calls in progress are over — the session manager hangs them up
 // (session.Manager.Shutdown); their BYEs go out through this endpoint —
-// or ctx is done, then closes the listeners.
+// or ctx is done, then closes the listeners. Later calls do nothing.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
 	e.closing.Store(true)
-	done := make(chan struct{})
-	go func() { e.calls.Wait(); close(done) }()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
+	if e.shut.Swap(true) {
+		return nil
 	}
+	err := e.calls.wait(ctx)
 	if e.stop != nil {
 		e.stop()
 	}
+	// Stop taking messages (the listeners stay open, so sipgo keeps using
+	// them), end the transactions, and give the messages read just before
+	// a moment to be handled. Only then close the listeners: a response
+	// sent after that would make sipgo open a fresh socket of its own.
+	e.deaf.Store(true)
 	for _, p := range e.profiles {
+		_ = p.ua.Close()
+	}
+	grace := time.NewTimer(min(sip.T1, 100*time.Millisecond))
+	select {
+	case <-grace.C:
+	case <-ctx.Done():
+		grace.Stop()
+	}
+	for _, p := range e.profiles {
+		_ = p.ua.Close()
 		p.closeListeners()
 	}
 	served := make(chan struct{})
@@ -257,9 +315,6 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		if err == nil {
 			err = ctx.Err()
 		}
-	}
-	for _, p := range e.profiles {
-		_ = p.ua.Close()
 	}
 	return err
 }
@@ -293,7 +348,15 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 			sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
 		),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
+				if e.deaf.Load() {
+					return nil, nil
+				}
+				return data, nil
+			}),
+		),
 	)
 	if err != nil {
 		return nil, err

@@ -610,3 +610,42 @@ func TestShutdownRefusesCalls(t *testing.T) {
 		t.Errorf("INVITE while shutting down: %d", r.StatusCode)
 	}
 }
+
+func TestShutdownHangsUpCalls(t *testing.T) {
+	env := newEnv(t, envOpts{})
+	u := newUAC(t, env, "udp")
+	d := u.dialog("park")
+	d.invite(d.offer("0"))
+	d.expectAnswer()
+	var s *session.Session
+	waitFor(t, "the call to park", func() bool {
+		s = env.sessionFor(d.callID)
+		return s != nil && s.State() == session.CSPark
+	})
+	if n := env.ep.Calls(); n != 1 {
+		t.Errorf("Calls() = %d, want 1", n)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- env.ep.Shutdown(t.Context()) }()
+	go func() { errc <- env.mgr.Shutdown(t.Context()) }()
+	bye := u.request(d.callID, sip.BYE)
+	if r := header(bye, "Reason"); r != `SIP;cause=701;text="SYSTEM_SHUTDOWN"` {
+		t.Errorf("Reason %q", r)
+	}
+	u.answerRequest(bye, 200)
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}
+	if n := env.ep.Calls(); n != 0 {
+		t.Errorf("Calls() = %d after shutdown", n)
+	}
+	// The listeners are closed: an INVITE gets nothing back.
+	d2 := u.dialog("park")
+	d2.invite(d2.offer("0"))
+	u.quiet(100*time.Millisecond, func(m sip.Message) bool {
+		r, ok := m.(*sip.Response)
+		return ok && r.CallID().Value() == d2.callID
+	})
+}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voip/switchboard/acl"
@@ -281,16 +280,19 @@ func (p *profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		p.reply(req, tx, 481, "")
 		return
 	}
-	c.byeReceived(req)
-	if err := p.dialogs.ReadBye(req, tx); err != nil {
-		if errors.Is(err, sipgo.ErrDialogInvalidCseq) {
-			p.reply(req, tx, 500, "CSeq Out Of Order")
-		} else {
-			p.reply(req, tx, 481, "")
-		}
+	if req.CSeq().SeqNo < c.req.CSeq().SeqNo {
+		p.reply(req, tx, 500, "CSeq Out Of Order")
 		return
 	}
-	c.afterBye()
+	// Mark the call as ended by the far end before sipgo answers (which
+	// wakes the INVITE goroutine if it still waits for the ACK), and hang
+	// the session up only after: the hangup removes the dialog sipgo
+	// needs to answer.
+	c.markBye()
+	if err := p.dialogs.ReadBye(req, tx); err != nil {
+		p.reply(req, tx, 481, "")
+	}
+	c.afterBye(req)
 }
 
 func (p *profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
