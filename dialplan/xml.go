@@ -15,7 +15,7 @@ func FromXML(doc *xmltree.Document, section *etree.Element) (*Dialplan, error) {
 	d := &Dialplan{}
 	var misplaced xmltree.ErrorList
 	if section != nil {
-		dec := xmlDecoder{doc: doc}
+		dec := xmlDecoder{doc: doc, errs: &misplaced}
 		for _, el := range section.ChildElements() {
 			switch el.Tag {
 			case "context":
@@ -53,7 +53,8 @@ func ParseXMLFile(name string, data []byte) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := xmlDecoder{doc: doc, raw: true}
+	var errs xmltree.ErrorList
+	dec := xmlDecoder{doc: doc, raw: true, errs: &errs}
 	root := doc.Root()
 	f := &File{}
 	var items []*etree.Element
@@ -85,6 +86,9 @@ func ParseXMLFile(name string, data []byte) (*File, error) {
 			f.Directives = append(f.Directives, dec.directive(el, n))
 		}
 	}
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
 	if len(f.Contexts) > 0 && len(f.Extensions) > 0 {
 		return nil, xmltree.Errorf(doc.Pos(root), "a dialplan file holds either contexts or extensions, not both")
 	}
@@ -97,8 +101,9 @@ func isDirective(el *etree.Element) bool {
 }
 
 type xmlDecoder struct {
-	doc *xmltree.Document
-	raw bool // keep X-PRE-PROCESS elements as directives
+	doc  *xmltree.Document
+	raw  bool               // keep X-PRE-PROCESS elements as directives
+	errs *xmltree.ErrorList // problems found while decoding
 }
 
 func (x xmlDecoder) directive(el *etree.Element, before int) Directive {
@@ -132,7 +137,7 @@ func (x xmlDecoder) extension(el *etree.Element) *Extension {
 	for _, ch := range el.ChildElements() {
 		switch {
 		case ch.Tag == "condition":
-			e.Conditions = append(e.Conditions, x.condition(ch))
+			e.Conditions = append(e.Conditions, x.condition(ch, 1))
 		case x.raw && isDirective(ch):
 			e.Directives = append(e.Directives, x.directive(ch, len(e.Conditions)))
 		}
@@ -157,7 +162,7 @@ func timeSpec(el *etree.Element) TimeSpec {
 	return t
 }
 
-func (x xmlDecoder) condition(el *etree.Element) *Condition {
+func (x xmlDecoder) condition(el *etree.Element, depth int) *Condition {
 	c := &Condition{
 		Field:         el.SelectAttrValue("field", ""),
 		Break:         el.SelectAttrValue("break", ""),
@@ -174,7 +179,11 @@ func (x xmlDecoder) condition(el *etree.Element) *Condition {
 		case "anti-action":
 			c.AntiActions = append(c.AntiActions, x.action(ch))
 		case "condition":
-			c.Conditions = append(c.Conditions, x.condition(ch))
+			if depth >= maxNesting {
+				*x.errs = append(*x.errs, xmltree.Errorf(x.doc.Pos(ch), "conditions nested more than %d deep", maxNesting))
+				continue
+			}
+			c.Conditions = append(c.Conditions, x.condition(ch, depth+1))
 		case "regex":
 			r := &RegexTest{
 				Field: ch.SelectAttrValue("field", ""),

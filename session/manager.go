@@ -55,7 +55,6 @@ type Manager struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	byUUID map[string]*Session
-	wg     sync.WaitGroup
 	closed atomic.Bool
 
 	rateMu    sync.Mutex
@@ -218,14 +217,20 @@ func (m *Manager) HangupAll(c cause.Cause) {
 // or ctx is done.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.closed.Store(true)
-	m.HangupAll(cause.CSystemShutdown)
-	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		// Hang up again on every round: a session admitted just before
+		// the flag was set may have been created since.
+		m.HangupAll(cause.CSystemShutdown)
+		if m.Count() == 0 {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

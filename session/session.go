@@ -272,11 +272,10 @@ func (s *Session) Park() {
 
 // Start runs the session on its own goroutine.
 func (s *Session) Start() {
-	s.m.wg.Add(1)
-	go func() {
-		defer s.m.wg.Done()
-		s.run()
-	}()
+	if s.m.closed.Load() {
+		s.Hangup(cause.CSystemShutdown)
+	}
+	go s.run()
 }
 
 // run is the channel's state machine: init, routing, execute (looping

@@ -57,19 +57,18 @@ type call struct {
 	hungup     atomic.Bool // Hangup ran
 	reinviting atomic.Bool
 
-	mu         sync.Mutex
-	state      callState
-	farEnded   bool // the far end ended the call: Hangup sends nothing
-	offer      *remoteSDP
-	params     audioParams // negotiated (valid when haveMedia)
-	haveMedia  bool        // params hold a negotiated stream
-	ourOffer   bool        // we offered (late offer) and wait for the answer in the ACK
-	localSDP   []byte      // the SDP we sent in 183/200 (reused)
-	origin     sdpOrigin
-	early      bool // 183 with SDP sent
-	hold       bool
-	contact    sip.ContactHeader
-	mediaTimer bool
+	mu        sync.Mutex
+	state     callState
+	farEnded  bool // the far end ended the call: Hangup sends nothing
+	offer     *remoteSDP
+	params    audioParams // negotiated (valid when haveMedia)
+	haveMedia bool        // params hold a negotiated stream
+	ourOffer  bool        // we offered (late offer) and wait for the answer in the ACK
+	localSDP  []byte      // the SDP we sent in 183/200 (reused)
+	origin    sdpOrigin
+	early     bool // 183 with SDP sent
+	hold      bool
+	contact   sip.ContactHeader
 }
 
 var _ session.Endpoint = (*call)(nil)
@@ -259,6 +258,7 @@ func (c *call) run() {
 	defer c.p.e.calls.done()
 	defer close(c.done)
 	c.sess.Start()
+	c.p.e.admitting.done()
 	select {
 	case res := <-c.final:
 		err := c.dlg.WriteResponse(res)
@@ -473,9 +473,9 @@ func (c *call) provisional(res *sip.Response) error {
 // error response, which ends the call.
 func (c *call) Respond(ctx context.Context, code int, reason string) error {
 	switch {
-	case code == 180 && reason == "":
+	case code == 180:
 		return c.RingReady(ctx, false)
-	case code == 183 && reason == "":
+	case code == 183:
 		return c.PreAnswer(ctx)
 	case code >= 200 && code < 300:
 		return c.Answer(ctx)
@@ -656,6 +656,25 @@ func (c *call) onAck(req *sip.Request) {
 	c.ackMu.Unlock()
 }
 
+// waitAck waits up to d for the ACK of the 2xx to the INVITE with CSeq seq.
+func (c *call) waitAck(seq uint32, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		done, next := c.acked(seq)
+		if done {
+			return true
+		}
+		select {
+		case <-next:
+		case <-timer.C:
+			return false
+		case <-c.sess.Context().Done():
+			return false
+		}
+	}
+}
+
 // acked reports whether the 2xx to the INVITE with CSeq seq was
 // acknowledged, and returns a channel closed at the next ACK.
 func (c *call) acked(seq uint32) (bool, <-chan struct{}) {
@@ -736,6 +755,12 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Unlock()
 	if state != stateAnswered || c.hungup.Load() {
 		p.reply(req, tx, 481, "")
+		return
+	}
+	if c.dlg.LoadState() < sip.DialogStateConfirmed && !c.waitAck(c.req.CSeq().SeqNo, sip.T2) {
+		// Our 200 is still not acknowledged (the ACK may just be behind
+		// this re-INVITE on the wire): a new offer now would confuse it.
+		p.reply(req, tx, 491, "")
 		return
 	}
 	// RFC 3261 §14.2: a second re-INVITE before our final response to the

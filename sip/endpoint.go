@@ -78,13 +78,14 @@ type Endpoint struct {
 	acl      atomic.Pointer[acl.Lists]
 	profiles []*profile
 
-	closing atomic.Bool
-	started atomic.Bool
-	shut    atomic.Bool
-	deaf    atomic.Bool // drop everything read: the endpoint is closing down
-	calls   tracker     // live calls (INVITE goroutine + hangup each)
-	stop    context.CancelFunc
-	serving sync.WaitGroup // listener goroutines
+	closing   atomic.Bool
+	started   atomic.Bool
+	shut      atomic.Bool
+	deaf      atomic.Bool // drop everything read: the endpoint is closing down
+	calls     tracker     // live calls (INVITE goroutine + hangup each)
+	admitting tracker     // INVITEs past the closing check whose session has not started
+	stop      context.CancelFunc
+	serving   sync.WaitGroup // listener goroutines
 }
 
 // New reads the profiles of cfg.Snapshot's sofia.conf and builds one SIP
@@ -281,9 +282,11 @@ func (t *tracker) wait(ctx context.Context) error {
 // (session.Manager.Shutdown); their BYEs go out through this endpoint —
 // or ctx is done, then closes the listeners. Later calls do nothing.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
-	e.closing.Store(true)
 	if e.shut.Swap(true) {
 		return nil
+	}
+	if err := e.StopAccepting(ctx); err != nil {
+		return err
 	}
 	err := e.calls.wait(ctx)
 	if e.stop != nil {
@@ -317,6 +320,15 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// StopAccepting makes new INVITEs get 503 and returns once every INVITE
+// already admitted has its session started. Call it before
+// session.Manager.Shutdown, so the manager's hangup reaches every call;
+// Shutdown calls it too.
+func (e *Endpoint) StopAccepting(ctx context.Context) error {
+	e.closing.Store(true)
+	return e.admitting.wait(ctx)
 }
 
 // profile is one running sofia profile.

@@ -625,6 +625,9 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 	if n := env.ep.Calls(); n != 1 {
 		t.Errorf("Calls() = %d, want 1", n)
 	}
+	if err := env.ep.StopAccepting(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- env.ep.Shutdown(t.Context()) }()
 	go func() { errc <- env.mgr.Shutdown(t.Context()) }()
@@ -648,4 +651,25 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 		r, ok := m.(*sip.Response)
 		return ok && r.CallID().Value() == d2.callID
 	})
+}
+
+func TestReinviteOvertakesAck(t *testing.T) {
+	env := newEnv(t, envOpts{})
+	u := newUAC(t, env, "udp")
+	d := u.dialog("park")
+	d.invite(d.offer("0"))
+	res := u.response(d.callID, sip.INVITE, 200)
+	d.toTag, _ = res.To().Params.Get("tag")
+	// The re-INVITE leaves before the ACK: the server waits for the ACK
+	// rather than failing the re-INVITE or the call.
+	d.request("INVITE", strings.Replace(d.offer("0"), "a=sendrecv", "a=sendonly", 1))
+	time.Sleep(testTimers.T1)
+	d.ack(res, "")
+	r := d.resp(sip.INVITE, 200)
+	if !strings.Contains(string(r.Body()), "a=recvonly") {
+		t.Errorf("re-INVITE answer:\n%s", r.Body())
+	}
+	d.ack(r, "")
+	d.request("BYE", "")
+	d.resp(sip.BYE, 200)
 }

@@ -243,7 +243,6 @@ func (p *profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	p.reply(req, tx, 200, "",
 		sip.NewHeader("Accept", "application/sdp"),
 		sip.NewHeader("Accept-Language", "en"),
-		sip.NewHeader("Supported", "timer, path, replaces"),
 	)
 }
 
@@ -421,6 +420,15 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	e := p.e
+	// Counted before the check, so StopAccepting either sees this INVITE
+	// or this INVITE sees the endpoint closing.
+	e.admitting.add(1)
+	admitted := false
+	defer func() {
+		if !admitted {
+			e.admitting.done()
+		}
+	}()
 	if e.closing.Load() {
 		p.reply(req, tx, 503, "Shutting Down")
 		return
@@ -479,6 +487,7 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := dlg.Respond(100, "Trying", nil); err != nil {
 		p.log.Debug("sip: 100 Trying not sent", "err", err)
 	}
+	admitted = true
 	c.run()
 }
 

@@ -196,6 +196,9 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if err := ep.StopAccepting(ctx); err != nil {
+			t.Errorf("stop accepting: %v", err)
+		}
 		if err := mgr.Shutdown(ctx); err != nil {
 			t.Errorf("manager shutdown: %v", err)
 		}

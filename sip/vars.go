@@ -175,11 +175,11 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	l.set("sofia_profile_name", profile)
 	l.set("recovery_profile_name", profile)
 
-	var fromUser, fromHost, display string
+	var fromUser, display string
 	chanID := ""
 	if from := req.From(); from != nil {
 		chanID = setURIVars(l, "sip_from", &from.Address)
-		fromUser, fromHost = decodeUser(from.Address.User), from.Address.Host
+		fromUser = decodeUser(from.Address.User)
 		if fromUser != "" {
 			l.set("sip_from_user_stripped", strings.TrimPrefix(fromUser, "+"))
 		}
@@ -190,8 +190,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 		}
 		display = strings.Trim(from.DisplayName, `"`)
 	}
-	reqURI := setURIVars(l, "sip_req", &req.Recipient)
-	_ = reqURI
+	setURIVars(l, "sip_req", &req.Recipient)
 	if to := req.To(); to != nil {
 		setURIVars(l, "sip_to", &to.Address)
 		l.set("sip_to_display", strings.Trim(to.DisplayName, `"`))
@@ -338,7 +337,6 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	if chanID == "" {
 		chanID = "nobody@nowhere"
 	}
-	_ = fromHost
 	return &callInfo{vars: l, profile: p, chanID: cleanField(chanID)}
 }
 

@@ -153,6 +153,9 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 // stop refuses new calls, hangs up the calls in progress (BYE), waits for
 // them, closes the listeners and releases every RTP port.
 func (sw *theSwitch) stop(ctx context.Context) error {
+	// New INVITEs get 503 from here on; the ones already admitted have
+	// their sessions started when this returns.
+	_ = sw.sip.StopAccepting(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- sw.sip.Shutdown(ctx) }()
 	err := sw.mgr.Shutdown(ctx)

@@ -1,0 +1,502 @@
+#!/usr/bin/env bash
+# Load test: drives SIPp against a freshly started switch, one step at a
+# time, and prints one table row per step with its pass/fail against the
+# pass line (under 0.1% failed calls, retransmissions under 1%; for media
+# also >= 99.9% of the expected packets sent, pacing p99 <= 5 ms and
+# machine CPU <= 80%). docs/PERFORMANCE.md reports what it measured.
+#
+# Usage: scripts/load.sh [flags] [signalling|media|baseline|pacer|all]
+#
+#   signalling  answer + hangup through the dialplan (extension 7000), no
+#               RTP; one step per rate of the ladder
+#   media       answer, a 20 s tone, hangup (extension 7001) while the
+#               caller streams RTP too (SIPp rtp_stream); one step per
+#               concurrency
+#   baseline    SIPp's built-in uac against its built-in uas at the same
+#               rates: the tool's own ceiling on this machine
+#   pacer       scripts/load/barepacer at the same concurrencies: the
+#               least a Go program needs to pace that many streams
+#   all         baseline, signalling, pacer and media (default)
+#
+# Flags (each also an environment variable):
+#   --step SECONDS   LOAD_STEP    length of a step's call generation (60)
+#   --rates LIST     LOAD_RATES   calls/s ladder (500,1000,1500,2000,2500,3000)
+#   --conc LIST      LOAD_CONC    media concurrencies (500,1000,1500)
+#   --tone SECONDS   LOAD_TONE    media call length: the tone played (20)
+#   --out DIR        LOAD_OUT     where every step's files go (a new temp dir)
+#   --no-profile     LOAD_PROFILE=0  skip the 10 s CPU profile of the top step
+#   --linger DUR     LOAD_LINGER  switch --sip-linger (2s; sipgo's default is 32s)
+#   LOAD_SIP_PORT (5080), LOAD_UAC_PORT (5090), LOAD_UAS_PORT (5100),
+#   LOAD_DEBUG_PORT (6070): loopback ports used.
+#
+# Every process is bounded by a timeout and runs on 127.0.0.1 only; the
+# script stops what it started on exit, also on Ctrl-C. It needs sipp
+# (sip-tester, built with RTP streaming), jq, curl, awk and go.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+STEP=${LOAD_STEP:-60}
+RATES=${LOAD_RATES:-500,1000,1500,2000,2500,3000}
+CONC=${LOAD_CONC:-500,1000,1500}
+TONE=${LOAD_TONE:-20}
+OUT=${LOAD_OUT:-}
+PROFILE=${LOAD_PROFILE:-1}
+LINGER=${LOAD_LINGER:-2s}
+SIP_PORT=${LOAD_SIP_PORT:-5080}
+UAC_PORT=${LOAD_UAC_PORT:-5090}
+UAS_PORT=${LOAD_UAS_PORT:-5100}
+DEBUG_PORT=${LOAD_DEBUG_PORT:-6070}
+MODE=all
+while [ $# -gt 0 ]; do
+	case $1 in
+	--step) STEP=$2; shift 2 ;;
+	--rates) RATES=$2; shift 2 ;;
+	--conc) CONC=$2; shift 2 ;;
+	--tone) TONE=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--linger) LINGER=$2; shift 2 ;;
+	--no-profile) PROFILE=0; shift ;;
+	-h | --help) usage; exit 0 ;;
+	signalling | media | baseline | pacer | all) MODE=$1; shift ;;
+	*) echo "load.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+	esac
+done
+for v in STEP TONE SIP_PORT UAC_PORT UAS_PORT DEBUG_PORT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
+done
+[[ $RATES =~ ^[0-9]+(,[0-9]+)*$ && $CONC =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "load.sh: --rates and --conc are comma-separated integers" >&2; exit 2; }
+for tool in sipp jq curl awk go timeout; do
+	command -v "$tool" >/dev/null || { echo "load.sh: $tool is not installed (sipp comes with the sip-tester package)" >&2; exit 2; }
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOADDIR=$ROOT/scripts/load
+[ -n "$OUT" ] || OUT=$(mktemp -d /tmp/switchboard-load.XXXXXX)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+IFS=, read -r -a RATE_LIST <<<"$RATES"
+IFS=, read -r -a CONC_LIST <<<"$CONC"
+
+# --- processes we started, stopped on exit ------------------------------
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+forget() { # forget PID: it has ended
+	local keep=() p
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# --- measurements --------------------------------------------------------
+proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }       # utime+stime
+machine() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $5+$6}' /proc/stat; } # total idle
+status_kb() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+busy_pct() { # busy_pct "t0 i0" "t1 i1"
+	awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; di=y[2]-x[2]; printf "%.1f", dt>0 ? 100*(dt-di)/dt : 0}'
+}
+pct_of_core() { awk -v d="$1" -v s="$2" -v hz="$HZ" 'BEGIN{printf "%.1f", s>0 ? 100*d/hz/s : 0}'; }
+vars() { curl -s --max-time 5 "http://127.0.0.1:$DEBUG_PORT/debug/vars"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+
+# stat_field FILE NAME: NAME's value in the last row of a SIPp -trace_stat file.
+stat_field() {
+	awk -F';' -v n="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==n) c=i; next} {v=$c} END{print (c && v!="") ? v : 0}' "$1"
+}
+# retrans FILE: "retransmissions messages" summed over a -trace_counts file's last row.
+retrans() {
+	awk -F';' 'NR==1{for(i=1;i<=NF;i++) h[i]=$i; next} {for(i in h) v[i]=$i}
+		END{r=0; m=0; for(i in h){ if(h[i] ~ /_Retrans$/) r+=v[i]; else if(h[i] ~ /_(Sent|Recv)$/) m+=v[i] } print r, m}' "$1"
+}
+# rtt_pcts FILE...: "p50 p99 max" (ms) of the response times of -trace_rtt files.
+rtt_pcts() {
+	cat "$@" 2>/dev/null | awk -F';' 'NR>1 && $3==1 && $2 ~ /^[0-9.]+$/ {print $2}' | sort -n |
+		awk '{v[NR]=$1} END{if(NR==0){print "- - -"; exit} p=int(0.5*NR+0.999); q=int(0.99*NR+0.999); print v[p], v[q], v[NR]}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b+0==0) print "-"; else printf "%.2f", a/b}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{if(b+0==0) print "0.000"; else printf "%.3f", 100*a/b}'; }
+
+# wait_exit PID LIMIT_S SAMPLEVAR: waits for PID (ending it after LIMIT_S),
+# keeping its last CPU ticks in SAMPLEVAR.
+wait_exit() {
+	local pid=$1 limit=$2 t0 last
+	t0=$(date +%s)
+	last=$(proc_ticks "$pid")
+	while kill -0 "$pid" 2>/dev/null; do
+		local t
+		t=$(proc_ticks "$pid")
+		[ "$t" = 0 ] || last=$t
+		if [ $(($(date +%s) - t0)) -gt "$limit" ]; then
+			echo "load.sh: pid $pid ran past ${limit}s; stopping it" >&2
+			kill -TERM "$pid" 2>/dev/null || true
+			sleep 2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		sleep 0.5
+	done
+	wait "$pid" 2>/dev/null || true
+	forget "$pid"
+	printf -v "$3" '%s' "$last"
+}
+
+# --- the switch ------------------------------------------------------------
+SB=$OUT/switchboard
+CONF=$OUT/conf
+SB_PID=
+build() {
+	echo "# building switchboard and barepacer into $OUT" >&2
+	(cd "$ROOT" && go build -o "$SB" ./cmd/switchboard && go build -o "$OUT/barepacer" ./scripts/load/barepacer)
+}
+make_conf() {
+	rm -rf "$CONF"
+	cp -r "$ROOT/conf/default" "$CONF"
+	# The admission limits become globals so that --set can raise them.
+	sed -i -e 's|name="max-sessions" value="[0-9]*"|name="max-sessions" value="$${load_max_sessions}"|' \
+		-e 's|name="sessions-per-second" value="[0-9]*"|name="sessions-per-second" value="$${load_sessions_per_second}"|' \
+		"$CONF/autoload_configs/switch.conf.xml"
+	grep -q 'load_max_sessions' "$CONF/autoload_configs/switch.conf.xml" || { echo "load.sh: cannot rewrite switch.conf.xml" >&2; exit 1; }
+	cat >"$CONF/dialplan/default/00_load.xml" <<EOF
+<include>
+  <!-- Written by scripts/load.sh. -->
+  <extension name="load_signalling">
+    <condition field="destination_number" expression="^7000\$">
+      <action application="answer"/>
+      <action application="hangup"/>
+    </condition>
+  </extension>
+  <extension name="load_media">
+    <condition field="destination_number" expression="^7001\$">
+      <action application="answer"/>
+      <action application="playback" data="tone_stream://%(${TONE}000,0,440)"/>
+      <action application="hangup"/>
+    </condition>
+  </extension>
+</include>
+EOF
+	"$SB" check --conf "$CONF" "${SB_SETS[@]}" >"$OUT/check.txt" 2>&1 || { cat "$OUT/check.txt" >&2; exit 1; }
+}
+SB_SETS=(--set load_max_sessions=100000 --set load_sessions_per_second=100000
+	--set internal_sip_port="$SIP_PORT" --set internal_sip_ip=127.0.0.1)
+SB_CMD=()
+start_switch() { # start_switch DIR
+	SB_CMD=("$SB" run --conf "$CONF" "${SB_SETS[@]}" --debug-addr "127.0.0.1:$DEBUG_PORT"
+		--log-level warn --sip-linger "$LINGER" --shutdown-timeout 5s)
+	"${SB_CMD[@]}" >"$1/switch.log" 2>&1 &
+	SB_PID=$!
+	PIDS+=("$SB_PID")
+	local i
+	for i in $(seq 1 50); do
+		if vars >/dev/null 2>&1; then return 0; fi
+		kill -0 "$SB_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "load.sh: the switch did not start; see $1/switch.log" >&2
+	cat "$1/switch.log" >&2
+	exit 1
+}
+stop_switch() {
+	[ -n "$SB_PID" ] || return 0
+	kill -TERM "$SB_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 40); do kill -0 "$SB_PID" 2>/dev/null || break; sleep 0.25; done
+	kill -KILL "$SB_PID" 2>/dev/null || true
+	wait "$SB_PID" 2>/dev/null || true
+	forget "$SB_PID"
+	SB_PID=
+}
+# wait_idle: up to 15 s for the switch to have no session left; prints the count.
+wait_idle() {
+	local n=0 i
+	for i in $(seq 1 30); do
+		n=$(vars | jq -r '.sessions // 0' 2>/dev/null || echo '?')
+		[ "$n" = 0 ] && break
+		sleep 0.5
+	done
+	echo "$n"
+}
+# profile DIR DELAY SECONDS: a CPU profile of the switch, in the background.
+PROF_PID=
+profile() {
+	local dir=$1 delay=$2 secs=$3
+	(sleep "$delay" && curl -s --max-time $((secs + 20)) -o "$dir/cpu.pprof" \
+		"http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$secs") &
+	PROF_PID=$!
+	PIDS+=("$PROF_PID")
+}
+profile_done() {
+	local dir=$1
+	[ -n "$PROF_PID" ] || return 0
+	wait "$PROF_PID" 2>/dev/null || true
+	forget "$PROF_PID"
+	PROF_PID=
+	if [ -s "$dir/cpu.pprof" ]; then
+		(cd "$ROOT" && go tool pprof -top -nodecount=45 "$SB" "$dir/cpu.pprof") >"$dir/pprof-top.txt" 2>&1 || true
+		(cd "$ROOT" && go tool pprof -top -cum -nodecount=45 "$SB" "$dir/cpu.pprof") >"$dir/pprof-cum.txt" 2>&1 || true
+		echo "#   profile: $dir/pprof-top.txt" >&2
+	fi
+}
+
+SIPP_COMMON=(-i 127.0.0.1 -mi 127.0.0.1 -nostdin -trace_stat -stf stat.csv -fd 1 -trace_counts
+	-trace_rtt -rtt_freq 200 -trace_err -max_recv_loops 5000 -max_sched_loops 5000)
+
+RESULTS=$OUT/results.txt
+row() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+header() {
+	{
+		echo
+		echo "## $1"
+		echo "$2"
+	} | tee -a "$RESULTS"
+}
+
+# --- signalling and baseline steps -----------------------------------------
+# sig_row DIR RATE CPU_TICKS(switch or uas) SIPP_CPU_PCT MACHINE_PCT RSS_KB HWM_KB LEFT GEN_SECONDS
+# GEN_SECONDS is how long SIPp took to place its calls: its run less the
+# scenario's closing pause.
+sig_row() {
+	local dir=$1 rate=$2 ticks=$3 sippct=$4 mach=$5 rss=$6 hwm=$7 left=$8 gen=$9
+	local ok failed r m rpct fpct cps p50 p99 mx cpu_us pass
+	ok=$(stat_field "$dir/stat.csv" 'SuccessfulCall(C)')
+	failed=$(stat_field "$dir/stat.csv" 'FailedCall(C)')
+	read -r r m <<<"$(retrans "$dir"/*_counts.csv)"
+	rpct=$(pct "$r" "$m")
+	fpct=$(pct "$failed" $((ok + failed)))
+	cps=$(awk -v n=$((ok + failed)) -v s="$gen" 'BEGIN{printf "%.0f", s>0 ? n/s : 0}')
+	read -r p50 p99 mx <<<"$(rtt_pcts "$dir"/*_rtt.csv)"
+	cpu_us=$(awk -v t="$ticks" -v hz="$HZ" -v n="$ok" 'BEGIN{printf "%.0f", n>0 ? 1e6*t/hz/n : 0}')
+	pass=FAIL
+	if [ "$ok" -gt 0 ] && awk -v f="$fpct" -v r="$rpct" 'BEGIN{exit !(f<0.1 && r<1)}'; then pass=pass; fi
+	# A rate SIPp could not generate is not a rate reached.
+	awk -v c="$cps" -v r="$rate" 'BEGIN{exit !(c < 0.95*r)}' && pass="$pass(slow:$cps)"
+	[ "$left" = 0 ] || pass="$pass(left:$left)"
+	row "$(printf '| %5s | %7s | %6s | %7s | %6s | %3s / %3s / %4s | %6s | %5s | %5s | %6s / %6s | %s |' \
+		"$rate" "$ok" "$fpct" "$rpct" "$cps" "$p50" "$p99" "$mx" "$cpu_us" "$sippct" "$mach" \
+		"$((rss / 1024))" "$((hwm / 1024))" "$pass")"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$CUR_MODE" "$rate" "$ok" "$failed" "$fpct" "$rpct" \
+		"$cps" "$p50" "$p99" "$mx" "$cpu_us" "$sippct" "$mach" "$hwm" "$pass" >>"$OUT/results.tsv"
+}
+SIG_HEAD='| cps | calls ok | fail % | retr % | got cps | INVITE→200 p50/p99/max ms | CPU µs/call | SIPp %core | machine % | RSS/HWM MB | pass |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+
+signalling_step() {
+	local rate=$1 top=$2 dir=$OUT/signalling-$1
+	mkdir -p "$dir"
+	start_switch "$dir"
+	local calls=$((rate * STEP)) c0 m0 t0 c1 m1 dur sipp_ticks
+	[ "$PROFILE" = 1 ] && [ "$top" = 1 ] && profile "$dir" $((STEP > 15 ? 5 : 1)) $((STEP > 15 ? 10 : STEP - 2 > 1 ? STEP - 2 : 1))
+	c0=$(proc_ticks "$SB_PID")
+	m0=$(machine)
+	t0=$(now)
+	(cd "$dir" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$LOADDIR/sig_uac.xml" -s 7000 -p "$UAC_PORT" -mp 7000 \
+		-r "$rate" -m "$calls" -l $((rate * 6)) -timeout $((STEP + 60))s "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
+	local sp=$!
+	PIDS+=("$sp")
+	wait_exit "$sp" $((STEP + 75)) sipp_ticks
+	dur=$(elapsed "$t0")
+	c1=$(proc_ticks "$SB_PID")
+	m1=$(machine)
+	profile_done "$dir"
+	local left hwm rss
+	left=$(wait_idle)
+	rss=$(status_kb "$SB_PID" VmRSS)
+	hwm=$(status_kb "$SB_PID" VmHWM)
+	vars >"$dir/vars.json" || true
+	stop_switch
+	sig_row "$dir" "$rate" $((c1 - c0)) "$(pct_of_core "$sipp_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" "$left" \
+		"$(awk -v d="$dur" 'BEGIN{print d-2}')"
+}
+
+baseline_step() {
+	local rate=$1 dir=$OUT/baseline-$1
+	mkdir -p "$dir/uas"
+	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks
+	(cd "$dir/uas" && exec sipp -sn uas -p "$UAS_PORT" -i 127.0.0.1 -mi 127.0.0.1 -nostdin \
+		-timeout $((STEP + 90))s -max_recv_loops 5000 -max_sched_loops 5000 >sipp.out 2>&1) &
+	local uas=$!
+	PIDS+=("$uas")
+	sleep 0.5
+	u0=$(proc_ticks "$uas")
+	m0=$(machine)
+	t0=$(now)
+	(cd "$dir" && exec sipp "127.0.0.1:$UAS_PORT" -sn uac -s 7000 -p "$UAC_PORT" -mp 7000 -d 0 \
+		-r "$rate" -m "$calls" -l $((rate * 6)) -timeout $((STEP + 60))s "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	wait_exit "$uac" $((STEP + 75)) uac_ticks
+	dur=$(elapsed "$t0")
+	u1=$(proc_ticks "$uas")
+	m1=$(machine)
+	local rss hwm
+	rss=$(status_kb "$uas" VmRSS)
+	hwm=$(status_kb "$uas" VmHWM)
+	kill -TERM "$uas" 2>/dev/null || true
+	wait "$uas" 2>/dev/null || true
+	forget "$uas"
+	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0 "$dur"
+}
+
+# --- media steps ----------------------------------------------------------------
+MEDIA_HEAD='| calls | calls ok | fail % | retr % | peak sessions | sent / expected pkts | sent % | rcvd % | send p99 | wake p99 | skips | underruns | switch %core | machine % | RSS/HWM MB | pass |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+
+media_step() {
+	local conc=$1 top=$2 dir=$OUT/media-$1
+	mkdir -p "$dir"
+	# Caller audio: one second of mu-law silence, looped by SIPp.
+	head -c 8000 /dev/zero | tr '\0' '\377' >"$dir/caller.ulaw"
+	local rate=$(((conc + TONE - 1) / TONE))
+	local calls=$((rate * STEP))
+	# Steady state: from the first hangups (TONE s, plus 2 s) to the end of generation.
+	local w0=$((TONE + 2)) w1=$STEP steady=yes
+	if [ "$w1" -le $((w0 + 2)) ]; then w0=0; w1=$STEP; steady=no; fi
+	start_switch "$dir"
+	[ "$PROFILE" = 1 ] && [ "$top" = 1 ] && profile "$dir" "$w0" $((w1 - w0 > 12 ? 10 : (w1 - w0 > 3 ? w1 - w0 - 2 : 1)))
+	local t0 c0 c1 m0 m1 sessions=0 ports=0 sipp_ticks
+	t0=$(now)
+	(cd "$dir" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$LOADDIR/media_uac.xml" -s 7001 -p "$UAC_PORT" \
+		-r "$rate" -m "$calls" -l $((rate * (TONE + 6))) -timeout $((STEP + TONE + 90))s \
+		-rtp_threadtasks 50 "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
+	local sp=$!
+	PIDS+=("$sp")
+	sleep "$w0"
+	c0=$(proc_ticks "$SB_PID")
+	m0=$(machine)
+	sleep $((w1 - w0))
+	c1=$(proc_ticks "$SB_PID")
+	m1=$(machine)
+	local v
+	v=$(vars) || v='{}'
+	sessions=$(jq -r '.sessions // 0' <<<"$v")
+	ports=$(jq -r '.rtp_ports_open // 0' <<<"$v")
+	wait_exit "$sp" $((STEP + TONE + 100)) sipp_ticks
+	profile_done "$dir"
+	local left rss hwm
+	left=$(wait_idle)
+	rss=$(status_kb "$SB_PID" VmRSS)
+	hwm=$(status_kb "$SB_PID" VmHWM)
+	vars >"$dir/vars.json" || echo '{}' >"$dir/vars.json"
+	stop_switch
+
+	local ok failed r m fpct rpct sent recvd expected sentpct recvpct p99 wake skips under pass swpct mach
+	ok=$(stat_field "$dir/stat.csv" 'SuccessfulCall(C)')
+	failed=$(stat_field "$dir/stat.csv" 'FailedCall(C)')
+	read -r r m <<<"$(retrans "$dir"/*_counts.csv)"
+	rpct=$(pct "$r" "$m")
+	fpct=$(pct "$failed" $((ok + failed)))
+	sent=$(jq -r '.media.Packets.Sent // 0' "$dir/vars.json")
+	recvd=$(jq -r '.media.Packets.Accepted // 0' "$dir/vars.json")
+	expected=$((ok * TONE * 50))
+	sentpct=$(pct "$sent" "$expected")
+	recvpct=$(pct "$recvd" "$expected")
+	p99=$(jq -r '(.media.SendLateness.P99 // 0) / 1e6' "$dir/vars.json")
+	wake=$(jq -r '(.media.WakeLateness.P99 // 0) / 1e6' "$dir/vars.json")
+	skips=$(jq -r '.media.PacerSkips // 0' "$dir/vars.json")
+	under=$(jq -r '.media.Packets.Underruns // 0' "$dir/vars.json")
+	swpct=$(pct_of_core $((c1 - c0)) $((w1 - w0)))
+	mach=$(busy_pct "$m0" "$m1")
+	pass=FAIL
+	if [ "$ok" -gt 0 ] && awk -v f="$fpct" -v r="$rpct" -v s="$sentpct" -v p="$p99" -v c="$mach" \
+		'BEGIN{exit !(f<0.1 && r<1 && s>=99.9 && p<=5 && c<=80)}'; then pass=pass; fi
+	[ "$steady" = yes ] || pass="$pass(no steady state: --step <= --tone+4)"
+	[ "$left" = 0 ] || pass="$pass(left:$left)"
+	row "$(printf '| %5s | %6s | %6s | %6s | %5s | %s / %s | %7s | %7s | %s ms | %s ms | %s | %s | %5s | %5s | %s / %s | %s |' \
+		"$conc" "$ok" "$fpct" "$rpct" "$sessions" "$sent" "$expected" "$sentpct" "$recvpct" "$p99" "$wake" \
+		"$skips" "$under" "$swpct" "$mach" "$((rss / 1024))" "$((hwm / 1024))" "$pass")"
+	printf 'media\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$conc" "$ok" "$failed" "$fpct" "$rpct" \
+		"$sessions" "$sent" "$expected" "$sentpct" "$p99" "$skips" "$swpct" "$mach" "$hwm" "$pass" >>"$OUT/results.tsv"
+	echo "$conc $swpct $p99" >>"$OUT/media-cpu.txt"
+	: "$ports"
+}
+
+PACER_HEAD='| streams | sent / expected | sent % | rcvd % | send p99 (engine buckets) | exact p99 | max | %core | µs CPU per stream-second |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+pacer_step() {
+	local n=$1 dir=$OUT/pacer-$1 secs=$((STEP < TONE ? STEP : TONE))
+	mkdir -p "$dir"
+	timeout $((secs + 30)) "$OUT/barepacer" -streams "$n" -duration "${secs}s" -json >"$dir/result.json" 2>"$dir/stderr.txt" || true
+	if ! jq -e . "$dir/result.json" >/dev/null 2>&1; then
+		row "| $n | barepacer failed: $(head -c 200 "$dir/stderr.txt") |"
+		return
+	fi
+	row "$(jq -r '"| \(.streams) | \(.sent) / \(.expected) | \(.sent_pct*1000|round/1000) | \(100*.received/.expected*1000|round/1000) | \(.p99_us/1000) ms | \(.p99_exact_us/1000) ms | \(.max_us/1000) ms | \(.cpu_pct_core*10|round/10) | \(.cpu_us_per_stream_s*10|round/10) |"' "$dir/result.json")"
+	jq -r '"pacer\t\(.streams)\t\(.cpu_pct_core)\t\(.p99_us/1000)"' "$dir/result.json" >>"$OUT/results.tsv"
+}
+
+# --- run ------------------------------------------------------------------------
+build
+make_conf
+{
+	echo "# scripts/load.sh $MODE: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+	echo "# $NCPU CPUs: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(go version | cut -d' ' -f3); $(sipp -v 2>&1 | awk '/SIPp v/{print $2}')"
+	echo "# step ${STEP}s, rates $RATES, media calls $CONC (tone ${TONE}s), --sip-linger $LINGER; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# files: $OUT"
+} | tee "$RESULTS"
+: >"$OUT/results.tsv"
+
+run_baseline() {
+	CUR_MODE=baseline
+	header "baseline: SIPp uac -> SIPp uas (built-in scenarios); CPU µs/call is the uas's" "$SIG_HEAD"
+	local r
+	for r in "${RATE_LIST[@]}"; do baseline_step "$r"; done
+}
+run_signalling() {
+	CUR_MODE=signalling
+	header "signalling: SIPp uac -> switch, answer + hangup (7000); CPU µs/call is the switch's" "$SIG_HEAD"
+	local i n=${#RATE_LIST[@]}
+	for i in "${!RATE_LIST[@]}"; do signalling_step "${RATE_LIST[$i]}" $((i == n - 1 ? 1 : 0)); done
+}
+run_pacer() {
+	header "bare Go pacer (scripts/load/barepacer, one goroutine, one ticker, 10 slots)" "$PACER_HEAD"
+	local c
+	for c in "${CONC_LIST[@]}"; do pacer_step "$c"; done
+}
+run_media() {
+	header "media: SIPp uac with rtp_stream -> switch, answer + ${TONE}s tone + hangup (7001); CPU over the steady state" "$MEDIA_HEAD"
+	local i n=${#CONC_LIST[@]}
+	for i in "${!CONC_LIST[@]}"; do media_step "${CONC_LIST[$i]}" $((i == n - 1 ? 1 : 0)); done
+}
+
+case $MODE in
+signalling) run_signalling ;;
+baseline) run_baseline ;;
+media) run_media ;;
+pacer) run_pacer ;;
+all)
+	run_baseline
+	run_signalling
+	run_pacer
+	run_media
+	;;
+esac
+
+# --- ratios ---------------------------------------------------------------------------
+top_pass() { awk -F'\t' -v m="$1" '$1==m && $15 == "pass" && $2>r {r=$2} END{print r+0}' "$OUT/results.tsv"; }
+if [ "$MODE" = all ]; then
+	{
+		echo
+		echo "## ratios"
+		sb=$(top_pass signalling)
+		ba=$(top_pass baseline)
+		echo "- highest passing rate: switch $sb cps, SIPp uas $ba cps: $(ratio "$sb" "$ba")"
+		awk -F'\t' '$1=="signalling"{s[$2]=$11; p[$2]=$9} $1=="baseline"{b[$2]=$11; q[$2]=$9}
+			END{for(r in s) if(r in b) printf "- %s cps: CPU per call switch %s µs / SIPp uas %s µs = %.2f; p99 INVITE→200 switch %s ms, SIPp uas %s ms\n", r, s[r], b[r], (b[r]>0? s[r]/b[r] : 0), p[r], q[r]}' \
+			"$OUT/results.tsv" | sort -t' ' -k2 -n
+		awk -F'\t' '$1=="media"{c[$2]=$13; p[$2]=$11} $1=="pacer"{bc[$2]=$3; bp[$2]=$4}
+			END{for(n in c) if(n in bc) printf "- %s calls: switch %s %%core (send+receive, SIP, tone) / bare pacer %.1f %%core (send only) = %.1f; send p99 switch %s ms / bare %s ms\n", n, c[n], bc[n], (bc[n]>0 ? c[n]/bc[n] : 0), p[n], bp[n]}' \
+			"$OUT/results.tsv" | sort -t' ' -k2 -n
+	} | tee -a "$RESULTS"
+fi
+echo "# done: $RESULTS" >&2
