@@ -516,3 +516,6 @@ func (b *logBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Signal sends sig to the switch process (e.g. syscall.SIGHUP to reload).
+func (s *Switch) Signal(sig os.Signal) error { return s.cmd.Process.Signal(sig) }
