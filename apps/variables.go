@@ -219,7 +219,7 @@ func export(ch Channel, app, data, listVar string, varCheck bool) error {
 	case val == "":
 		v.Unset(name)
 		return nil
-	case varCheck && hasVarRef(val):
+	case varCheck && vars.HasReference(val):
 		ch.Log(SlogCrit, "Invalid data (${"+name+"} contains a variable)")
 	default:
 		v.Set(name, val)
@@ -230,24 +230,6 @@ func export(ch Channel, app, data, listVar string, varCheck bool) error {
 	}
 	v.Set(listVar, list)
 	return nil
-}
-
-// hasVarRef reports whether s holds "${" (backslashes allowed between),
-// as switch_string_var_check_const does.
-func hasVarRef(s string) bool {
-	dollar := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '$':
-			dollar = true
-		case !dollar:
-		case c == '{':
-			return true
-		case c != '\\':
-			dollar = false
-		}
-	}
-	return false
 }
 
 // chanPrefix returns " <channel name>" for log lines, or "" when the

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // step is one application run.
@@ -236,8 +238,8 @@ func TestHasVarRef(t *testing.T) {
 		{"cost $5 {", false},
 	}
 	for _, tt := range tests {
-		if got := hasVarRef(tt.s); got != tt.want {
-			t.Errorf("hasVarRef(%q) = %v, want %v", tt.s, got, tt.want)
+		if got := vars.HasReference(tt.s); got != tt.want {
+			t.Errorf("vars.HasReference(%q) = %v, want %v", tt.s, got, tt.want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package conf
 import (
 	"log/slog"
 	"strings"
+
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // Globals is the table of global variables one Load builds and the
@@ -79,7 +81,7 @@ func (g *Globals) store(key, name, value string) {
 	if old, ok := g.vals[key]; ok {
 		name = old.name
 	}
-	g.vals[key] = global{name: name, value: disableVarRefs(value)}
+	g.vals[key] = global{name: name, value: vars.Defuse(value)}
 }
 
 // Map returns a copy of the table, keyed by each name as first written.
@@ -89,27 +91,4 @@ func (g *Globals) Map() map[string]string {
 		m[v.name] = v.value
 	}
 	return m
-}
-
-// disableVarRefs rewrites every "${" (also "$\{", with backslashes between)
-// as "%{", as FreeSWITCH does to every global variable value it stores.
-func disableVarRefs(s string) string {
-	if !strings.Contains(s, "$") {
-		return s
-	}
-	b := []byte(s)
-	dollar := -1
-	for i, c := range b {
-		switch {
-		case c == '$':
-			dollar = i
-		case dollar < 0:
-		case c == '{':
-			b[dollar] = '%'
-			dollar = -1
-		case c != '\\':
-			dollar = -1
-		}
-	}
-	return string(b)
 }

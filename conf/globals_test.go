@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 func TestGlobals(t *testing.T) {
@@ -40,8 +42,8 @@ func TestDisableVarRefs(t *testing.T) {
 		{"{a=b}sofia/x", "{a=b}sofia/x"},
 	}
 	for _, tt := range tests {
-		if got := disableVarRefs(tt.in); got != tt.want {
-			t.Errorf("disableVarRefs(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := vars.Defuse(tt.in); got != tt.want {
+			t.Errorf("vars.Defuse(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -74,8 +74,8 @@ func TestExpandsAtHunt(t *testing.T) {
 		{`^\d\.\w$`, false},
 	}
 	for _, tt := range tests {
-		if got := expandsAtHunt(tt.expr); got != tt.want {
-			t.Errorf("expandsAtHunt(%q) = %v, want %v", tt.expr, got, tt.want)
+		if got := vars.NeedsExpansion(tt.expr); got != tt.want {
+			t.Errorf("vars.NeedsExpansion(%q) = %v, want %v", tt.expr, got, tt.want)
 		}
 	}
 }

@@ -78,7 +78,7 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 	}
 	c.hasField = c.Field != ""
 	c.fieldExpand = strings.Contains(c.Field, "$")
-	c.exprExpand = expandsAtHunt(c.Expression)
+	c.exprExpand = vars.NeedsExpansion(c.Expression)
 	c.exprParen = strings.Contains(c.Expression, "(")
 	if c.mode == regexNone && c.hasField {
 		c.re, c.exprParen = compileStatic(c.Expression, c.exprParen, c.Pos, "condition expression", errs)
@@ -90,7 +90,7 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 	c.tm = tm
 	for _, r := range c.Regexes {
 		r.fieldExpand = strings.Contains(r.Field, "$")
-		r.exprExpand = expandsAtHunt(r.Expression)
+		r.exprExpand = vars.NeedsExpansion(r.Expression)
 		r.exprParen = strings.Contains(r.Expression, "(")
 		if r.Field != "" {
 			r.re, r.exprParen = compileStatic(r.Expression, r.exprParen, r.Pos, "regex expression", errs)
@@ -118,10 +118,10 @@ func compileCondition(c *Condition, depth int, errs *xmltree.ErrorList) {
 // paren is recomputed from that text. An expression with a ${} reference
 // gives nil: it is compiled per hunt.
 func compileStatic(expr string, paren bool, pos Pos, what string, errs *xmltree.ErrorList) (*Regex, bool) {
-	if hasVarRef(expr) {
+	if vars.HasReference(expr) {
 		return nil, paren
 	}
-	if expandsAtHunt(expr) {
+	if vars.NeedsExpansion(expr) {
 		expr = vars.Expand(expr, noVars, nil)
 		paren = strings.Contains(expr, "(")
 	}
@@ -135,46 +135,6 @@ func compileStatic(expr string, paren bool, pos Pos, what string, errs *xmltree.
 // noVars is the empty variable lookup used to apply an expansion that
 // references no variable.
 var noVars = vars.LookupFunc(func(string) (string, bool) { return "", false })
-
-// expandsAtHunt reports whether switch_channel_expand_variables rewrites s
-// into a new string, as parse_exten does with every expression: when s
-// holds a ${ reference (switch_string_var_check_const) or escaped data,
-// a backslash before \, n, s, t or ' (switch_string_has_escaped_data).
-// The rewrite turns "\\" into "\" and drops "\'"; and in regex="any"
-// mode a rewritten expression is lost after the loop (no $N, no DP_MATCH).
-func expandsAtHunt(s string) bool {
-	if hasVarRef(s) {
-		return true
-	}
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] != '\\' {
-			continue
-		}
-		switch s[i+1] {
-		case '\\', 'n', 's', 't', '\'':
-			return true
-		}
-	}
-	return false
-}
-
-// hasVarRef reports whether s holds "$" followed (possibly after
-// backslashes) by "{", as switch_string_var_check_const does.
-func hasVarRef(s string) bool {
-	dollar := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '$':
-			dollar = true
-		case !dollar:
-		case c == '{':
-			return true
-		case c != '\\':
-			dollar = false
-		}
-	}
-	return false
-}
 
 func compileAction(a *Action, errs *xmltree.ErrorList) {
 	if a.App == "" {

@@ -105,9 +105,9 @@ proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }   
 machine() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $5+$6}' /proc/stat; } # total idle
 status_kb() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 busy_pct() { # busy_pct "t0 i0" "t1 i1"
-	awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; di=y[2]-x[2]; printf "%.1f", dt>0 ? 100*(dt-di)/dt : 0}'
+	awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; di=y[2]-x[2]; printf "%.1f", (dt>0 ? 100*(dt-di)/dt : 0)}'
 }
-pct_of_core() { awk -v d="$1" -v s="$2" -v hz="$HZ" 'BEGIN{printf "%.1f", s>0 ? 100*d/hz/s : 0}'; }
+pct_of_core() { awk -v d="$1" -v s="$2" -v hz="$HZ" 'BEGIN{printf "%.1f", (s>0 ? 100*d/hz/s : 0)}'; }
 vars() { curl -s --max-time 5 "http://127.0.0.1:$DEBUG_PORT/debug/vars"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
@@ -274,9 +274,9 @@ sig_row() {
 	read -r r m <<<"$(retrans "$dir"/*_counts.csv)"
 	rpct=$(pct "$r" "$m")
 	fpct=$(pct "$failed" $((ok + failed)))
-	cps=$(awk -v n=$((ok + failed)) -v s="$gen" 'BEGIN{printf "%.0f", s>0 ? n/s : 0}')
+	cps=$(awk -v n=$((ok + failed)) -v s="$gen" 'BEGIN{printf "%.0f", (s>0 ? n/s : 0)}')
 	read -r p50 p99 mx <<<"$(rtt_pcts "$dir"/*_rtt.csv)"
-	cpu_us=$(awk -v t="$ticks" -v hz="$HZ" -v n="$ok" 'BEGIN{printf "%.0f", n>0 ? 1e6*t/hz/n : 0}')
+	cpu_us=$(awk -v t="$ticks" -v hz="$HZ" -v n="$ok" 'BEGIN{printf "%.0f", (n>0 ? 1e6*t/hz/n : 0)}')
 	pass=FAIL
 	if [ "$ok" -gt 0 ] && awk -v f="$fpct" -v r="$rpct" 'BEGIN{exit !(f<0.1 && r<1)}'; then pass=pass; fi
 	# A rate SIPp could not generate is not a rate reached.

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // callState is where an inbound call is in its INVITE transaction.
@@ -705,7 +706,7 @@ func (c *call) lateAnswer(body []byte) {
 		c.sess.Hangup(cause.CIncompatibleDestination)
 		return
 	}
-	if !hasVarRef(string(body)) {
+	if !vars.HasReference(string(body)) {
 		c.sess.Vars().Set("switch_r_sdp", string(body))
 	}
 	c.updateVars()
@@ -834,7 +835,7 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if offer != nil {
-		if !hasVarRef(string(req.Body())) {
+		if !vars.HasReference(string(req.Body())) {
 			c.sess.Vars().Set("switch_r_sdp", string(req.Body()))
 		}
 		c.updateVars()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/session"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // waitEnded waits until s has finished its hangup (variables set).
@@ -561,7 +562,7 @@ func TestInjectionDefence(t *testing.T) {
 		t.Fatal("no session")
 	}
 	for _, name := range []string{"sip_h_X-Inject", "sip_h_X-Escaped", "sip_from_user", "sip_from_display", "copied"} {
-		if v, ok := s.Vars().Get(name); ok && strings.Contains(v, "{") && hasVarRef(v) {
+		if v, ok := s.Vars().Get(name); ok && strings.Contains(v, "{") && vars.HasReference(v) {
 			t.Errorf("%s holds an expandable value %q", name, v)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/switchboard-voip/switchboard/media"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 const seedInvite = "INVITE sip:1000@192.0.2.1 SIP/2.0\r\n" +
@@ -44,13 +45,13 @@ func FuzzInviteToVars(f *testing.F) {
 		}
 		info := inviteInfo(req, "internal", netip.MustParseAddrPort("198.51.100.2:5062"), "udp")
 		for _, kv := range info.vars.vars {
-			if hasVarRef(kv[1]) {
+			if vars.HasReference(kv[1]) {
 				t.Fatalf("variable %s stored with a reference: %q", kv[0], kv[1])
 			}
 		}
 		p := info.profile
 		for _, v := range []string{p.CallerIDName, p.CallerIDNumber, p.DestinationNumber, p.ANI, p.ANIII, p.Username, info.chanID} {
-			if hasVarRef(v) {
+			if vars.HasReference(v) {
 				t.Fatalf("profile field holds a reference: %q", v)
 			}
 		}

@@ -9,25 +9,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voip/switchboard/caller"
+	"github.com/switchboard-voip/switchboard/vars"
 )
-
-// hasVarRef reports whether s holds a ${...} reference — a '$' followed,
-// after any backslashes, by '{' — the test FreeSWITCH's
-// switch_string_var_check_const makes before storing a channel variable.
-func hasVarRef(s string) bool {
-	dollar := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '$':
-			dollar = true
-		case dollar && c == '{':
-			return true
-		case c != '\\':
-			dollar = false
-		}
-	}
-	return false
-}
 
 // cleanField makes a value from the wire safe for a caller-profile field,
 // as FreeSWITCH's profile_dup_clean does: control characters other than
@@ -83,7 +66,7 @@ func (l *varList) set(name, value string) {
 	if value == "" {
 		return
 	}
-	if hasVarRef(value) {
+	if vars.HasReference(value) {
 		l.refused = append(l.refused, name)
 		return
 	}

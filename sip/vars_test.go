@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voip/switchboard/cause"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 func TestHasVarRef(t *testing.T) {
@@ -27,8 +28,8 @@ func TestHasVarRef(t *testing.T) {
 		{"$$${x}", true},
 	}
 	for _, tt := range tests {
-		if got := hasVarRef(tt.in); got != tt.want {
-			t.Errorf("hasVarRef(%q) = %v, want %v", tt.in, got, tt.want)
+		if got := vars.HasReference(tt.in); got != tt.want {
+			t.Errorf("vars.HasReference(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
@@ -48,7 +49,7 @@ func TestCleanField(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("cleanField(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if hasVarRef(got) {
+		if vars.HasReference(got) {
 			t.Errorf("cleanField(%q) = %q still holds a reference", tt.in, got)
 		}
 	}

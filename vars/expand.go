@@ -71,7 +71,7 @@ const maxRefs = 1 << 14
 //
 // A string without "$" or "\" is returned as it is without allocating.
 func Expand(s string, l Lookup, api API) string {
-	if !needsExpand(s) {
+	if !NeedsExpansion(s) {
 		return s
 	}
 	if v, ok := wholeReference(s, l); ok {
@@ -96,7 +96,7 @@ func wholeReference(s string, l Lookup) (string, bool) {
 		return "", false
 	}
 	v, _ := l.Get(name)
-	if needsExpand(v) {
+	if NeedsExpansion(v) {
 		return "", false
 	}
 	return v, true
@@ -118,27 +118,18 @@ type expander struct {
 	refs int // references resolved so far
 }
 
-// needsExpand reports whether FreeSWITCH would process s at all
-// (switch_string_var_check_const || switch_string_has_escaped_data).
-func needsExpand(s string) bool {
+// NeedsExpansion reports whether Expand would rewrite s at all: s holds a
+// ${ reference (switch_string_var_check_const) or escaped data, a
+// backslash before \, n, s, t or ' (switch_string_has_escaped_data).
+// Expand returns any other string unchanged.
+func NeedsExpansion(s string) bool {
 	d := strings.IndexByte(s, '$')
 	b := strings.IndexByte(s, '\\')
 	if d < 0 && b < 0 {
 		return false
 	}
-	if d >= 0 {
-		dollar := false
-		for i := d; i < len(s); i++ {
-			switch c := s[i]; {
-			case c == '$':
-				dollar = true
-			case !dollar:
-			case c == '{':
-				return true
-			case c != '\\':
-				dollar = false
-			}
-		}
+	if d >= 0 && HasReference(s[d:]) {
+		return true
 	}
 	for b >= 0 && b+1 < len(s) {
 		switch s[b+1] {
@@ -157,7 +148,7 @@ func needsExpand(s string) bool {
 // expandString expands s at the given depth into a new string (s itself
 // when nothing needs expanding).
 func (x *expander) expandString(s string, depth int) string {
-	if depth > maxDepth || x.refs >= maxRefs || !needsExpand(s) {
+	if depth > maxDepth || x.refs >= maxRefs || !NeedsExpansion(s) {
 		return s
 	}
 	return bytesString(x.appendExpand(nil, s, depth))
@@ -165,7 +156,7 @@ func (x *expander) expandString(s string, depth int) string {
 
 // appendExpand appends the expansion of s to dst.
 func (x *expander) appendExpand(dst []byte, s string, depth int) []byte {
-	if depth > maxDepth || x.refs >= maxRefs || !needsExpand(s) {
+	if depth > maxDepth || x.refs >= maxRefs || !NeedsExpansion(s) {
 		return append(dst, s...)
 	}
 	n := len(s)

@@ -292,8 +292,8 @@ func TestNeedsExpand(t *testing.T) {
 		{`\x\n`, true},
 	}
 	for _, tc := range tests {
-		if got := needsExpand(tc.in); got != tc.want {
-			t.Errorf("needsExpand(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := NeedsExpansion(tc.in); got != tc.want {
+			t.Errorf("NeedsExpansion(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

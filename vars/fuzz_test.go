@@ -31,7 +31,7 @@ func FuzzExpand(f *testing.F) {
 		if again := Expand(s, st, &fakeAPI{}); again != got {
 			t.Fatalf("Expand(%q) not deterministic: %q then %q", s, short(got), short(again))
 		}
-		if !needsExpand(s) && got != s {
+		if !NeedsExpansion(s) && got != s {
 			t.Fatalf("Expand(%q) = %q: a string without ${ or a decoded escape must come back unchanged", s, short(got))
 		}
 		if !strings.ContainsAny(s, `$\`) && got != s {

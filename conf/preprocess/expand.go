@@ -54,31 +54,6 @@ func matchingBrace(s string, open int) int {
 	return -1
 }
 
-// disableVarRefs turns every "${" (a '$', any backslashes, then '{') into
-// "%{", as FreeSWITCH does to each value it stores in a global variable:
-// globals must not smuggle channel-variable references into later
-// expansions. The result is unchanged by a second pass.
-func disableVarRefs(s string) string {
-	if !strings.Contains(s, "$") || !strings.Contains(s, "{") {
-		return s
-	}
-	b := []byte(s)
-	dollar := -1
-	for i, c := range b {
-		switch {
-		case c == '$':
-			dollar = i
-		case dollar < 0:
-		case c == '{':
-			b[dollar] = '%'
-			dollar = -1
-		case c != '\\':
-			dollar = -1
-		}
-	}
-	return string(b)
-}
-
 // indexFold is strings.Index with ASCII-only case folding (FreeSWITCH's
 // switch_stristr); substr must be non-empty ASCII.
 func indexFold(s, substr string) int {

@@ -1,6 +1,10 @@
 package preprocess
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/switchboard-voip/switchboard/vars"
+)
 
 func TestIndexFold(t *testing.T) {
 	tests := []struct {
@@ -34,11 +38,11 @@ func TestDisableVarRefs(t *testing.T) {
 		{"${a}${b}", "%{a}%{b}"},
 	}
 	for _, tt := range tests {
-		got := disableVarRefs(tt.in)
+		got := vars.Defuse(tt.in)
 		if got != tt.want {
-			t.Errorf("disableVarRefs(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("vars.Defuse(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if again := disableVarRefs(got); again != got {
+		if again := vars.Defuse(got); again != got {
 			t.Errorf("second pass changed %q to %q", got, again)
 		}
 	}

@@ -46,6 +46,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/switchboard-voip/switchboard/vars"
 	"github.com/switchboard-voip/switchboard/xmltree"
 )
 
@@ -531,7 +532,7 @@ func (p *processor) setGlobal(name, value string, pos xmltree.Pos) {
 		p.log.Warn("preprocess: empty variable name ignored", "pos", pos.String(), "chain", pos.Chain())
 		return
 	}
-	p.opts.Globals.Set(name, disableVarRefs(value))
+	p.opts.Globals.Set(name, vars.Defuse(value))
 }
 
 // set runs "set name=value".
