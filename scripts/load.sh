@@ -26,8 +26,10 @@
 #   --out DIR        LOAD_OUT     where every step's files go (a new temp dir)
 #   --no-profile     LOAD_PROFILE=0  skip the 10 s CPU profile of the top step
 #   --linger DUR     LOAD_LINGER  switch --sip-linger (2s; sipgo's default is 32s)
+#   --bin PATH       LOAD_BIN     a switchboard binary to test instead of building one
 #   LOAD_SIP_PORT (5080), LOAD_UAC_PORT (5090), LOAD_UAS_PORT (5100),
-#   LOAD_DEBUG_PORT (6070): loopback ports used.
+#   LOAD_DEBUG_PORT (6070): loopback ports used. LOAD_MAX_RSS_MB (4096):
+#   a step ends early, failed, when the switch's RSS passes it.
 #
 # Every process is bounded by a timeout and runs on 127.0.0.1 only; the
 # script stops what it started on exit, also on Ctrl-C. It needs sipp
@@ -41,12 +43,14 @@ RATES=${LOAD_RATES:-500,1000,1500,2000,2500,3000}
 CONC=${LOAD_CONC:-500,1000,1500}
 TONE=${LOAD_TONE:-20}
 OUT=${LOAD_OUT:-}
+BIN=${LOAD_BIN:-}
 PROFILE=${LOAD_PROFILE:-1}
 LINGER=${LOAD_LINGER:-2s}
 SIP_PORT=${LOAD_SIP_PORT:-5080}
 UAC_PORT=${LOAD_UAC_PORT:-5090}
 UAS_PORT=${LOAD_UAS_PORT:-5100}
 DEBUG_PORT=${LOAD_DEBUG_PORT:-6070}
+MAX_RSS_MB=${LOAD_MAX_RSS_MB:-4096}
 MODE=all
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -56,13 +60,14 @@ while [ $# -gt 0 ]; do
 	--tone) TONE=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--linger) LINGER=$2; shift 2 ;;
+	--bin) BIN=$2; shift 2 ;;
 	--no-profile) PROFILE=0; shift ;;
 	-h | --help) usage; exit 0 ;;
 	signalling | media | baseline | pacer | all) MODE=$1; shift ;;
 	*) echo "load.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
-for v in STEP TONE SIP_PORT UAC_PORT UAS_PORT DEBUG_PORT; do
+for v in STEP TONE MAX_RSS_MB SIP_PORT UAC_PORT UAS_PORT DEBUG_PORT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 [[ $RATES =~ ^[0-9]+(,[0-9]+)*$ && $CONC =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "load.sh: --rates and --conc are comma-separated integers" >&2; exit 2; }
@@ -102,10 +107,19 @@ forget() { # forget PID: it has ended
 
 # --- measurements --------------------------------------------------------
 proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }       # utime+stime
-machine() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $5+$6}' /proc/stat; } # total idle
+# machine: "ticks ns", the CPU time of every process (with what their reaped
+# children used) and the clock. /proc/stat is not used: in this kind of VM
+# its tick-sampled busy time misses ticks, while per-process times are
+# the scheduler's exact runtimes.
+machine() {
+	local t
+	t=$(cat /proc/[0-9]*/stat 2>/dev/null | awk '{sub(/^.*\) /, ""); s += $12+$13+$14+$15} END{printf "%d", s}')
+	echo "$t $(date +%s%N)"
+}
 status_kb() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-busy_pct() { # busy_pct "t0 i0" "t1 i1"
-	awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; di=y[2]-x[2]; printf "%.1f", (dt>0 ? 100*(dt-di)/dt : 0)}'
+busy_pct() { # busy_pct "$(machine)" "$(machine)": percent of all CPUs busy in between
+	awk -v a="$1" -v b="$2" -v hz="$HZ" -v n="$NCPU" 'BEGIN{split(a,x," "); split(b,y," "); dt=(y[2]-x[2])/1e9;
+		printf "%.1f", (dt>0 ? 100*(y[1]-x[1])/hz/(dt*n) : 0)}'
 }
 pct_of_core() { awk -v d="$1" -v s="$2" -v hz="$HZ" 'BEGIN{printf "%.1f", (s>0 ? 100*d/hz/s : 0)}'; }
 vars() { curl -s --max-time 5 "http://127.0.0.1:$DEBUG_PORT/debug/vars"; }
@@ -126,19 +140,35 @@ rtt_pcts() {
 	cat "$@" 2>/dev/null | awk -F';' 'NR>1 && $3==1 && $2 ~ /^[0-9.]+$/ {print $2}' | sort -n |
 		awk '{v[NR]=$1} END{if(NR==0){print "- - -"; exit} p=int(0.5*NR+0.999); q=int(0.99*NR+0.999); print v[p], v[q], v[NR]}'
 }
+# gen_rate FILE: the rate SIPp kept up while placing calls: the median of
+# its per-second CallRate(P) over the seconds it created calls, less the
+# first and the last (partial) ones.
+gen_rate() {
+	awk -F';' 'NR==1{for(i=1;i<=NF;i++){if($i=="CallRate(P)") r=i; if($i=="OutgoingCall(P)") o=i}; next}
+		$o>0 {v[++n]=$r} END{lo=1; hi=n; if(n>=3){lo=2; hi=n-1} for(i=lo;i<=hi;i++) print v[i]}' "$1" |
+		sort -n | awk '{v[NR]=$1} END{printf "%.0f", (NR ? v[int((NR+1)/2)] : 0)}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if(b+0==0) print "-"; else printf "%.2f", a/b}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN{if(b+0==0) print "0.000"; else printf "%.3f", 100*a/b}'; }
 
 # wait_exit PID LIMIT_S SAMPLEVAR: waits for PID (ending it after LIMIT_S),
-# keeping its last CPU ticks in SAMPLEVAR.
+# keeping its last CPU ticks in SAMPLEVAR. While the switch runs, PID is
+# also ended when the switch's RSS passes MAX_RSS_MB (RSS_STOPPED=1).
+RSS_STOPPED=0
 wait_exit() {
 	local pid=$1 limit=$2 t0 last
 	t0=$(date +%s)
 	last=$(proc_ticks "$pid")
+	RSS_STOPPED=0
 	while kill -0 "$pid" 2>/dev/null; do
 		local t
 		t=$(proc_ticks "$pid")
 		[ "$t" = 0 ] || last=$t
+		if [ -n "$SB_PID" ] && [ "$RSS_STOPPED" = 0 ] && [ "$(status_kb "$SB_PID" VmRSS)" -gt $((MAX_RSS_MB * 1024)) ]; then
+			echo "load.sh: the switch passed ${MAX_RSS_MB} MB RSS; ending this step" >&2
+			RSS_STOPPED=1
+			kill -TERM "$pid" 2>/dev/null || true
+		fi
 		if [ $(($(date +%s) - t0)) -gt "$limit" ]; then
 			echo "load.sh: pid $pid ran past ${limit}s; stopping it" >&2
 			kill -TERM "$pid" 2>/dev/null || true
@@ -156,9 +186,18 @@ wait_exit() {
 SB=$OUT/switchboard
 CONF=$OUT/conf
 SB_PID=
+BUILT_FROM=
 build() {
-	echo "# building switchboard and barepacer into $OUT" >&2
-	(cd "$ROOT" && go build -o "$SB" ./cmd/switchboard && go build -o "$OUT/barepacer" ./scripts/load/barepacer)
+	if [ -n "$BIN" ]; then
+		[ -x "$BIN" ] || { echo "load.sh: --bin $BIN is not an executable" >&2; exit 2; }
+		cp "$BIN" "$SB"
+		BUILT_FROM="given binary $BIN ($("$SB" version 2>&1 | head -1))"
+	else
+		echo "# building switchboard into $OUT" >&2
+		(cd "$ROOT" && go build -o "$SB" ./cmd/switchboard)
+		BUILT_FROM="built from $ROOT at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+	fi
+	(cd "$ROOT" && go build -o "$OUT/barepacer" ./scripts/load/barepacer)
 }
 make_conf() {
 	rm -rf "$CONF"
@@ -231,8 +270,10 @@ wait_idle() {
 PROF_PID=
 profile() {
 	local dir=$1 delay=$2 secs=$3
-	(sleep "$delay" && curl -s --max-time $((secs + 20)) -o "$dir/cpu.pprof" \
-		"http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$secs") &
+	(sleep "$delay" &&
+		curl -s --max-time $((secs + 20)) -o "$dir/allocs.pprof" "http://127.0.0.1:$DEBUG_PORT/debug/pprof/allocs?seconds=$secs" &
+		sleep "$delay" && curl -s --max-time $((secs + 20)) -o "$dir/cpu.pprof" \
+		"http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$secs"; wait) &
 	PROF_PID=$!
 	PIDS+=("$PROF_PID")
 }
@@ -246,6 +287,10 @@ profile_done() {
 		(cd "$ROOT" && go tool pprof -top -nodecount=45 "$SB" "$dir/cpu.pprof") >"$dir/pprof-top.txt" 2>&1 || true
 		(cd "$ROOT" && go tool pprof -top -cum -nodecount=45 "$SB" "$dir/cpu.pprof") >"$dir/pprof-cum.txt" 2>&1 || true
 		echo "#   profile: $dir/pprof-top.txt" >&2
+	fi
+	if [ -s "$dir/allocs.pprof" ]; then
+		(cd "$ROOT" && go tool pprof -top -sample_index=alloc_space -nodecount=30 "$SB" "$dir/allocs.pprof") >"$dir/allocs-space.txt" 2>&1 || true
+		(cd "$ROOT" && go tool pprof -top -cum -sample_index=alloc_objects -nodecount=45 "$SB" "$dir/allocs.pprof") >"$dir/allocs-objects-cum.txt" 2>&1 || true
 	fi
 }
 
@@ -263,33 +308,41 @@ header() {
 }
 
 # --- signalling and baseline steps -----------------------------------------
-# sig_row DIR RATE CPU_TICKS(switch or uas) SIPP_CPU_PCT MACHINE_PCT RSS_KB HWM_KB LEFT GEN_SECONDS
-# GEN_SECONDS is how long SIPp took to place its calls: its run less the
-# scenario's closing pause.
+# sig_row DIR RATE CPU_TICKS(switch or uas) SIPP_CPU_PCT MACHINE_PCT RSS_KB HWM_KB LEFT [VARS0 VARS1]
+# VARS0 and VARS1, the switch's /debug/vars before and after, give its
+# allocations per call.
 sig_row() {
-	local dir=$1 rate=$2 ticks=$3 sippct=$4 mach=$5 rss=$6 hwm=$7 left=$8 gen=$9
+	local dir=$1 rate=$2 ticks=$3 sippct=$4 mach=$5 rss=$6 hwm=$7 left=$8 v0=${9:-} v1=${10:-}
 	local ok failed r m rpct fpct cps p50 p99 mx cpu_us pass
 	ok=$(stat_field "$dir/stat.csv" 'SuccessfulCall(C)')
 	failed=$(stat_field "$dir/stat.csv" 'FailedCall(C)')
 	read -r r m <<<"$(retrans "$dir"/*_counts.csv)"
 	rpct=$(pct "$r" "$m")
 	fpct=$(pct "$failed" $((ok + failed)))
-	cps=$(awk -v n=$((ok + failed)) -v s="$gen" 'BEGIN{printf "%.0f", (s>0 ? n/s : 0)}')
+	cps=$(gen_rate "$dir/stat.csv")
 	read -r p50 p99 mx <<<"$(rtt_pcts "$dir"/*_rtt.csv)"
 	cpu_us=$(awk -v t="$ticks" -v hz="$HZ" -v n="$ok" 'BEGIN{printf "%.0f", (n>0 ? 1e6*t/hz/n : 0)}')
+	local allocs=- kb=- gcs=-
+	if [ -n "$v0" ] && [ -n "$v1" ] && [ "$ok" -gt 0 ]; then
+		read -r allocs kb gcs <<<"$(jq -n -r --argjson a "$v0" --argjson b "$v1" --argjson n "$ok" \
+			'[(($b.memstats.Mallocs - $a.memstats.Mallocs) / $n | round),
+			  (($b.memstats.TotalAlloc - $a.memstats.TotalAlloc) / $n / 1024 | round),
+			  ($b.memstats.NumGC - $a.memstats.NumGC)] | @tsv' 2>/dev/null || echo '- - -')"
+	fi
 	pass=FAIL
 	if [ "$ok" -gt 0 ] && awk -v f="$fpct" -v r="$rpct" 'BEGIN{exit !(f<0.1 && r<1)}'; then pass=pass; fi
 	# A rate SIPp could not generate is not a rate reached.
 	awk -v c="$cps" -v r="$rate" 'BEGIN{exit !(c < 0.95*r)}' && pass="$pass(slow:$cps)"
 	[ "$left" = 0 ] || pass="$pass(left:$left)"
-	row "$(printf '| %5s | %7s | %6s | %7s | %6s | %3s / %3s / %4s | %6s | %5s | %5s | %6s / %6s | %s |' \
-		"$rate" "$ok" "$fpct" "$rpct" "$cps" "$p50" "$p99" "$mx" "$cpu_us" "$sippct" "$mach" \
+	[ "$RSS_STOPPED" = 0 ] || pass="FAIL(stopped at ${MAX_RSS_MB} MB RSS)"
+	row "$(printf '| %5s | %7s | %6s | %7s | %6s | %3s / %3s / %4s | %6s | %5s / %4s / %3s | %5s | %5s | %6s / %6s | %s |' \
+		"$rate" "$ok" "$fpct" "$rpct" "$cps" "$p50" "$p99" "$mx" "$cpu_us" "$allocs" "$kb" "$gcs" "$sippct" "$mach" \
 		"$((rss / 1024))" "$((hwm / 1024))" "$pass")"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$CUR_MODE" "$rate" "$ok" "$failed" "$fpct" "$rpct" \
 		"$cps" "$p50" "$p99" "$mx" "$cpu_us" "$sippct" "$mach" "$hwm" "$pass" >>"$OUT/results.tsv"
 }
-SIG_HEAD='| cps | calls ok | fail % | retr % | got cps | INVITE→200 p50/p99/max ms | CPU µs/call | SIPp %core | machine % | RSS/HWM MB | pass |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+SIG_HEAD='| cps | calls ok | fail % | retr % | got cps | INVITE→200 p50/p99/max ms | CPU µs/call | allocs / KB / GCs | SIPp %core | machine % | RSS/HWM MB | pass |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
 
 signalling_step() {
 	local rate=$1 top=$2 dir=$OUT/signalling-$1
@@ -297,6 +350,8 @@ signalling_step() {
 	start_switch "$dir"
 	local calls=$((rate * STEP)) c0 m0 t0 c1 m1 dur sipp_ticks
 	[ "$PROFILE" = 1 ] && [ "$top" = 1 ] && profile "$dir" $((STEP > 15 ? 5 : 1)) $((STEP > 15 ? 10 : STEP - 2 > 1 ? STEP - 2 : 1))
+	local v0 v1
+	v0=$(vars) || v0=
 	c0=$(proc_ticks "$SB_PID")
 	m0=$(machine)
 	t0=$(now)
@@ -308,6 +363,7 @@ signalling_step() {
 	dur=$(elapsed "$t0")
 	c1=$(proc_ticks "$SB_PID")
 	m1=$(machine)
+	v1=$(vars) || v1=
 	profile_done "$dir"
 	local left hwm rss
 	left=$(wait_idle)
@@ -315,8 +371,7 @@ signalling_step() {
 	hwm=$(status_kb "$SB_PID" VmHWM)
 	vars >"$dir/vars.json" || true
 	stop_switch
-	sig_row "$dir" "$rate" $((c1 - c0)) "$(pct_of_core "$sipp_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" "$left" \
-		"$(awk -v d="$dur" 'BEGIN{print d-2}')"
+	sig_row "$dir" "$rate" $((c1 - c0)) "$(pct_of_core "$sipp_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" "$left" "$v0" "$v1"
 }
 
 baseline_step() {
@@ -345,12 +400,12 @@ baseline_step() {
 	kill -TERM "$uas" 2>/dev/null || true
 	wait "$uas" 2>/dev/null || true
 	forget "$uas"
-	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0 "$dur"
+	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0
 }
 
 # --- media steps ----------------------------------------------------------------
-MEDIA_HEAD='| calls | calls ok | fail % | retr % | peak sessions | sent / expected pkts | sent % | rcvd % | send p99 | wake p99 | skips | underruns | switch %core | machine % | RSS/HWM MB | pass |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+MEDIA_HEAD='| calls | calls ok | fail % | retr % | peak sessions | sent / expected pkts | sent % | rcvd % | send p99 | wake p99 | skips | underruns | switch %core | SIPp %core | machine % | RSS/HWM MB | pass |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
 
 media_step() {
 	local conc=$1 top=$2 dir=$OUT/media-$1
@@ -371,11 +426,14 @@ media_step() {
 		-rtp_threadtasks 50 "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
 	local sp=$!
 	PIDS+=("$sp")
+	local s0 s1
 	sleep "$w0"
 	c0=$(proc_ticks "$SB_PID")
+	s0=$(proc_ticks "$sp")
 	m0=$(machine)
 	sleep $((w1 - w0))
 	c1=$(proc_ticks "$SB_PID")
+	s1=$(proc_ticks "$sp")
 	m1=$(machine)
 	local v
 	v=$(vars) || v='{}'
@@ -406,15 +464,18 @@ media_step() {
 	skips=$(jq -r '.media.PacerSkips // 0' "$dir/vars.json")
 	under=$(jq -r '.media.Packets.Underruns // 0' "$dir/vars.json")
 	swpct=$(pct_of_core $((c1 - c0)) $((w1 - w0)))
+	local sippct
+	sippct=$(pct_of_core $((s1 - s0)) $((w1 - w0)))
 	mach=$(busy_pct "$m0" "$m1")
 	pass=FAIL
 	if [ "$ok" -gt 0 ] && awk -v f="$fpct" -v r="$rpct" -v s="$sentpct" -v p="$p99" -v c="$mach" \
 		'BEGIN{exit !(f<0.1 && r<1 && s>=99.9 && p<=5 && c<=80)}'; then pass=pass; fi
 	[ "$steady" = yes ] || pass="$pass(no steady state: --step <= --tone+4)"
+	[ "$RSS_STOPPED" = 0 ] || pass="FAIL(stopped at ${MAX_RSS_MB} MB RSS)"
 	[ "$left" = 0 ] || pass="$pass(left:$left)"
-	row "$(printf '| %5s | %6s | %6s | %6s | %5s | %s / %s | %7s | %7s | %s ms | %s ms | %s | %s | %5s | %5s | %s / %s | %s |' \
+	row "$(printf '| %5s | %6s | %6s | %6s | %5s | %s / %s | %7s | %7s | %s ms | %s ms | %s | %s | %5s | %5s | %5s | %s / %s | %s |' \
 		"$conc" "$ok" "$fpct" "$rpct" "$sessions" "$sent" "$expected" "$sentpct" "$recvpct" "$p99" "$wake" \
-		"$skips" "$under" "$swpct" "$mach" "$((rss / 1024))" "$((hwm / 1024))" "$pass")"
+		"$skips" "$under" "$swpct" "$sippct" "$mach" "$((rss / 1024))" "$((hwm / 1024))" "$pass")"
 	printf 'media\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$conc" "$ok" "$failed" "$fpct" "$rpct" \
 		"$sessions" "$sent" "$expected" "$sentpct" "$p99" "$skips" "$swpct" "$mach" "$hwm" "$pass" >>"$OUT/results.tsv"
 	echo "$conc $swpct $p99" >>"$OUT/media-cpu.txt"
@@ -439,7 +500,7 @@ pacer_step() {
 build
 make_conf
 {
-	echo "# scripts/load.sh $MODE: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+	echo "# scripts/load.sh $MODE: $(date -u +%Y-%m-%dT%H:%M:%SZ); switch $BUILT_FROM"
 	echo "# $NCPU CPUs: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(go version | cut -d' ' -f3); $(sipp -v 2>&1 | awk '/SIPp v/{print $2}')"
 	echo "# step ${STEP}s, rates $RATES, media calls $CONC (tone ${TONE}s), --sip-linger $LINGER; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# files: $OUT"

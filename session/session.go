@@ -131,8 +131,9 @@ func (s *Session) Get(name string) (string, bool) {
 // Expand performs ${} expansion in this channel's scope.
 func (s *Session) Expand(str string) string { return vars.Expand(str, s, s.m.cfg.API) }
 
-// SetGlobal sets a runtime global variable.
-func (s *Session) SetGlobal(name, value string) { s.m.cfg.Globals.Set(name, value) }
+// SetGlobal sets a runtime global variable; like FreeSWITCH, a ${
+// reference in the value is defused to %{.
+func (s *Session) SetGlobal(name, value string) { s.m.cfg.Globals.Set(name, vars.Defuse(value)) }
 
 // Log writes to the channel's log.
 func (s *Session) Log(level slog.Level, msg string) { s.log.Log(s.ctx, level, msg) }

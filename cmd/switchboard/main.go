@@ -7,6 +7,7 @@
 //	switchboard check   [--conf DIR] [--strict]
 //	switchboard route   [--conf DIR] [--context NAME] [--field N=V]... [--var N=V]... [--time T] [--json] DEST
 //	switchboard convert --to yaml|xml FILE
+//	switchboard api     [--conf DIR] COMMAND [ARGS...]
 //	switchboard version
 //
 // Every subcommand accepts --set NAME=VALUE (repeatable) to set a global
@@ -39,6 +40,7 @@ func commands() []command {
 		{"check", "load and validate the configuration", runCheck},
 		{"route", "dry-run the dialplan hunt for a destination", runRoute},
 		{"convert", "convert a dialplan file between XML and YAML", runConvert},
+		{"api", "run one API command against the configuration (offline)", runAPI},
 		{"version", "print version and build information", runVersion},
 	}
 }

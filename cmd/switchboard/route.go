@@ -1,20 +1,24 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	apicmd "github.com/switchboard-voip/switchboard/commands"
+	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/dryrun"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 func runRoute(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("route", stderr, "[flags] DEST")
 	var cf confFlags
 	cf.register(fs)
-	context := fs.String("context", "default", "context to hunt")
+	contextName := fs.String("context", "default", "context to hunt")
 	var fields, chanVars keyValues
 	fs.Var(&fields, "field", "caller-profile field NAME=VALUE, e.g. caller_id_number=1000 (repeatable)")
 	fs.Var(&chanVars, "var", "channel variable NAME=VALUE (repeatable)")
@@ -43,14 +47,20 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	}
 	call := dryrun.Call{
 		Destination: pos[0],
-		Context:     *context,
+		Context:     *contextName,
 		Fields:      fields.m,
 		Time:        now,
 	}
 	for _, n := range chanVars.order {
 		call.Vars = append(call.Vars, [2]string{n, chanVars.m[n]})
 	}
-	rep := dryrun.Run(snap.Dialplan, snap, nil, call)
+	// ${api(args)} in conditions and inline data runs the API commands,
+	// against a private copy of the runtime globals.
+	host := &apicmd.Host{Runtime: vars.NewStore(), Config: func() *conf.Snapshot { return snap }}
+	if !call.Time.IsZero() {
+		host.Clock = func() time.Time { return call.Time }
+	}
+	rep := dryrun.Run(snap.Dialplan, snap, apicmd.AsAPI(context.Background(), host), call)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}

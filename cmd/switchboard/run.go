@@ -21,10 +21,12 @@ import (
 	"syscall"
 	"time"
 
+	apicmd "github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
 	"github.com/switchboard-voip/switchboard/sip"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // runRun starts the switch and serves until SIGINT/SIGTERM. SIGHUP
@@ -132,8 +134,12 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
+	globals := vars.NewStore()
+	host := &apicmd.Host{Runtime: globals, Config: sw.current.Load}
 	sw.mgr = session.NewManager(session.Config{
 		Snapshot:          sw.current.Load,
+		Globals:           globals,
+		API:               apicmd.AsAPI(context.Background(), host),
 		MaxSessions:       atoiDefault(settings["max-sessions"], 1000),
 		SessionsPerSecond: atoiDefault(settings["sessions-per-second"], 30),
 		Logger:            log,
