@@ -24,7 +24,8 @@
 #   --conc LIST      LOAD_CONC    media concurrencies (500,1000,1500)
 #   --tone SECONDS   LOAD_TONE    media call length: the tone played (20)
 #   --out DIR        LOAD_OUT     where every step's files go (a new temp dir)
-#   --no-profile     LOAD_PROFILE=0  skip the 10 s CPU profile of the top step
+#   --no-profile     LOAD_PROFILE=0  skip the 10 s CPU and allocation profiles
+#                    of the top step of each ladder
 #   --linger DUR     LOAD_LINGER  switch --sip-linger (2s; sipgo's default is 32s)
 #   --bin PATH       LOAD_BIN     a switchboard binary to test instead of building one
 #   LOAD_SIP_PORT (5080), LOAD_UAC_PORT (5090), LOAD_UAS_PORT (5100),
@@ -128,7 +129,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 
 # stat_field FILE NAME: NAME's value in the last row of a SIPp -trace_stat file.
 stat_field() {
-	awk -F';' -v n="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==n) c=i; next} {v=$c} END{print (c && v!="") ? v : 0}' "$1"
+	awk -F';' -v n="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==n) c=i; next} {v=$c} END{print ((c && v!="") ? v : 0)}' "$1"
 }
 # retrans FILE: "retransmissions messages" summed over a -trace_counts file's last row.
 retrans() {
@@ -191,7 +192,7 @@ build() {
 	if [ -n "$BIN" ]; then
 		[ -x "$BIN" ] || { echo "load.sh: --bin $BIN is not an executable" >&2; exit 2; }
 		cp "$BIN" "$SB"
-		BUILT_FROM="given binary $BIN ($("$SB" version 2>&1 | head -1))"
+		BUILT_FROM="given binary $BIN ($("$SB" version 2>&1 | sed -n 1p))"
 	else
 		echo "# building switchboard into $OUT" >&2
 		(cd "$ROOT" && go build -o "$SB" ./cmd/switchboard)
@@ -419,7 +420,7 @@ media_step() {
 	if [ "$w1" -le $((w0 + 2)) ]; then w0=0; w1=$STEP; steady=no; fi
 	start_switch "$dir"
 	[ "$PROFILE" = 1 ] && [ "$top" = 1 ] && profile "$dir" "$w0" $((w1 - w0 > 12 ? 10 : (w1 - w0 > 3 ? w1 - w0 - 2 : 1)))
-	local t0 c0 c1 m0 m1 sessions=0 ports=0 sipp_ticks
+	local t0 c0 c1 m0 m1 sessions=0 sipp_ticks
 	t0=$(now)
 	(cd "$dir" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$LOADDIR/media_uac.xml" -s 7001 -p "$UAC_PORT" \
 		-r "$rate" -m "$calls" -l $((rate * (TONE + 6))) -timeout $((STEP + TONE + 90))s \
@@ -438,7 +439,6 @@ media_step() {
 	local v
 	v=$(vars) || v='{}'
 	sessions=$(jq -r '.sessions // 0' <<<"$v")
-	ports=$(jq -r '.rtp_ports_open // 0' <<<"$v")
 	wait_exit "$sp" $((STEP + TONE + 100)) sipp_ticks
 	profile_done "$dir"
 	local left rss hwm
@@ -478,8 +478,6 @@ media_step() {
 		"$skips" "$under" "$swpct" "$sippct" "$mach" "$((rss / 1024))" "$((hwm / 1024))" "$pass")"
 	printf 'media\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$conc" "$ok" "$failed" "$fpct" "$rpct" \
 		"$sessions" "$sent" "$expected" "$sentpct" "$p99" "$skips" "$swpct" "$mach" "$hwm" "$pass" >>"$OUT/results.tsv"
-	echo "$conc $swpct $p99" >>"$OUT/media-cpu.txt"
-	: "$ports"
 }
 
 PACER_HEAD='| streams | sent / expected | sent % | rcvd % | send p99 (engine buckets) | exact p99 | max | %core | µs CPU per stream-second |
@@ -556,7 +554,7 @@ if [ "$MODE" = all ]; then
 			END{for(r in s) if(r in b) printf "- %s cps: CPU per call switch %s µs / SIPp uas %s µs = %.2f; p99 INVITE→200 switch %s ms, SIPp uas %s ms\n", r, s[r], b[r], (b[r]>0? s[r]/b[r] : 0), p[r], q[r]}' \
 			"$OUT/results.tsv" | sort -t' ' -k2 -n
 		awk -F'\t' '$1=="media"{c[$2]=$13; p[$2]=$11} $1=="pacer"{bc[$2]=$3; bp[$2]=$4}
-			END{for(n in c) if(n in bc) printf "- %s calls: switch %s %%core (send+receive, SIP, tone) / bare pacer %.1f %%core (send only) = %.1f; send p99 switch %s ms / bare %s ms\n", n, c[n], bc[n], (bc[n]>0 ? c[n]/bc[n] : 0), p[n], bp[n]}' \
+			END{for(n in c) if(n in bc) printf "- %s calls: switch %s %%core (send+receive, SIP, tone) / bare pacer %.1f %%core (send, and its in-process sink receives) = %.1f; send p99 switch %s ms / bare %s ms\n", n, c[n], bc[n], (bc[n]>0 ? c[n]/bc[n] : 0), p[n], bp[n]}' \
 			"$OUT/results.tsv" | sort -t' ' -k2 -n
 	} | tee -a "$RESULTS"
 fi

@@ -46,10 +46,11 @@ import (
 type Timers struct {
 	T1, T2, T4 time.Duration
 	// Linger is how long a finished non-INVITE server transaction (BYE,
-	// OPTIONS, ...) is kept to absorb retransmissions over UDP (Timer J)
-	// and how long a client INVITE transaction waits for retransmitted
-	// final responses (Timer D). Zero keeps RFC 3261's 64*T1 (32 s with the
-	// default T1). At high call rates this is the memory sipgo holds per
+	// OPTIONS, ...) is kept to absorb retransmissions over UDP (Timer J),
+	// how long an accepted INVITE server transaction is kept for
+	// retransmitted INVITEs (Timer L, RFC 6026), and how long a client
+	// INVITE transaction waits for retransmitted final responses (Timer D).
+	// Zero keeps RFC 3261's 64*T1 (32 s with the default T1). At high call rates this is the memory sipgo holds per
 	// finished transaction; a few seconds is plenty on a LAN.
 	Linger time.Duration
 }
@@ -165,6 +166,12 @@ func applyTimers(t Timers) {
 	}
 	if sip.Timer_D != linger {
 		sip.Timer_D = linger
+	}
+	// Timer L keeps an accepted INVITE server transaction (and the whole
+	// call's messages) to absorb retransmitted INVITEs; at high call rates
+	// it is most of the memory, so it follows the linger too.
+	if sip.Timer_L != linger {
+		sip.Timer_L = linger
 	}
 }
 
@@ -362,6 +369,7 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 		),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerTransports(sip.TransportsConfig{TCP: guardedTCP()}),
 			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
 				if e.deaf.Load() {
 					return nil, nil

@@ -38,7 +38,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	cf.register(fs)
 	debugAddr := fs.String("debug-addr", "", "serve expvar (/debug/vars) and pprof (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	t1 := fs.Duration("sip-t1", 0, "SIP timer T1 (default 500ms); the other SIP timers scale from it")
-	linger := fs.Duration("sip-linger", 0, "how long finished SIP transactions are kept for retransmissions (default 64*T1)")
+	linger := fs.Duration("sip-linger", 0, "how long finished SIP transactions are kept for retransmissions: timers J, L and D (default 64*T1)")
 	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "how long SIGTERM waits for calls to hang up")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
