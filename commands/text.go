@@ -68,7 +68,7 @@ func regexCmd(_ context.Context, _ Env, args string) (string, error) {
 	tmpl := argv[2]
 	if caps != nil {
 		limit := (len(data) + len(tmpl) + 10) * len(caps)
-		return substitute(strings.ReplaceAll(tmpl, "%", "$"), caps, limit), nil
+		return dialplan.Substitute(strings.ReplaceAll(tmpl, "%", "$"), caps, limit), nil
 	}
 	flags := ""
 	if len(argv) > 3 {
@@ -81,57 +81,6 @@ func regexCmd(_ context.Context, _ Env, args string) (string, error) {
 		return "false", nil
 	}
 	return data, nil
-}
-
-// substitute replaces $N and ${N} in tmpl with captures as
-// switch_perform_substitution does: a group that does not exist (or is
-// above 256) becomes "", a '$' not followed by digits (or {digits}) is
-// copied, at most 9 digits are read, and the output is cut at limit-1
-// bytes. It is the dialplan's substitution; FreeSWITCH's handling of an
-// unterminated "${N" garbles the output and is not copied: the "$" is
-// kept as text.
-func substitute(tmpl string, caps []string, limit int) string {
-	max := limit - 1
-	if max <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	put := func(s string) {
-		if room := max - b.Len(); len(s) > room {
-			s = s[:room]
-		}
-		b.WriteString(s)
-	}
-	for i := 0; i < len(tmpl) && b.Len() < max; {
-		if tmpl[i] != '$' {
-			b.WriteByte(tmpl[i])
-			i++
-			continue
-		}
-		j := i + 1
-		brace := j < len(tmpl) && tmpl[j] == '{'
-		if brace {
-			j++
-		}
-		k := j
-		for k < len(tmpl) && k-j < 9 && tmpl[k] >= '0' && tmpl[k] <= '9' {
-			k++
-		}
-		if k == j || brace && (k == len(tmpl) || tmpl[k] != '}') {
-			b.WriteByte('$')
-			i++
-			continue
-		}
-		n, _ := strconv.Atoi(tmpl[j:k])
-		if brace {
-			k++
-		}
-		if n < len(caps) && n <= 256 {
-			put(caps[n])
-		}
-		i = k
-	}
-	return b.String()
 }
 
 // cond is `cond <a> <op> <b> ? <true> [: <false>]`, with op one of ==, !=,

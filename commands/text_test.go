@@ -3,6 +3,8 @@ package commands
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchboard-voip/switchboard/dialplan"
 )
 
 func TestEchoMD5(t *testing.T) {
@@ -69,8 +71,8 @@ func TestSubstituteLimit(t *testing.T) {
 		{"$257", make([]string, 300), 100, ""},
 	}
 	for _, tt := range tests {
-		if got := substitute(tt.tmpl, tt.caps, tt.limit); got != tt.want {
-			t.Errorf("substitute(%q, %d) = %q, want %q", tt.tmpl, tt.limit, got, tt.want)
+		if got := dialplan.Substitute(tt.tmpl, tt.caps, tt.limit); got != tt.want {
+			t.Errorf("dialplan.Substitute(%q, %d) = %q, want %q", tt.tmpl, tt.limit, got, tt.want)
 		}
 	}
 }

@@ -262,7 +262,7 @@ func (h *hunter) parse(conds []*Condition, parent *Condition, extName string, re
 				// (it always fits the buffer) unless proceed is 0.
 				if subst && (a.hasDollarN || proceed == 0) {
 					limit := (len(a.Data) + len(st.fieldData) + 10) * proceed
-					data = substitute(a.Data, st.caps, limit)
+					data = Substitute(a.Data, st.caps, limit)
 				}
 				h.emit(a, data, name, false)
 			}
@@ -497,11 +497,11 @@ func setCaptures(store *vars.Store, name string, caps []string, unset []bool) {
 	store.SetArray(name, vals) // an empty list just removes the variable
 }
 
-// substitute replaces $N and ${N} in data with captures, the way
+// Substitute replaces $N and ${N} in data with captures, the way
 // switch_perform_substitution does: a missing group becomes "", a '$' not
 // followed by digits (or {digits}) is copied, and the output is cut at
 // limit-1 bytes (FreeSWITCH's buffer, which is empty when proceed is 0).
-func substitute(data string, caps []string, limit int) string {
+func Substitute(data string, caps []string, limit int) string {
 	if limit <= 1 {
 		return ""
 	}

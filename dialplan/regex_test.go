@@ -98,8 +98,8 @@ func TestSubstitute(t *testing.T) {
 		{"$2000000000000", 100, "0000"}, // 9 digits read, out of range: nothing; the rest is text
 	}
 	for _, tt := range tests {
-		if got := substitute(tt.data, caps, tt.limit); got != tt.want {
-			t.Errorf("substitute(%q, limit %d) = %q, want %q", tt.data, tt.limit, got, tt.want)
+		if got := Substitute(tt.data, caps, tt.limit); got != tt.want {
+			t.Errorf("Substitute(%q, limit %d) = %q, want %q", tt.data, tt.limit, got, tt.want)
 		}
 	}
 }
