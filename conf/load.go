@@ -20,7 +20,6 @@ package conf
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -87,14 +86,7 @@ func Load(opts Options) (*Snapshot, error) {
 		}
 	}
 
-	translate := func(name string, data []byte) ([]xmltree.Line, error) {
-		lines, err := dialplan.YAMLToXML(name, data)
-		var pe *xmltree.Error
-		if errors.As(err, &pe) && pe.Pos.From == nil {
-			return nil, translateError{pe}
-		}
-		return lines, err
-	}
+	translate := preprocess.Translator(dialplan.YAMLToXML)
 	var diskDir string
 	if src.onDisk {
 		diskDir = src.confDir
@@ -112,7 +104,7 @@ func Load(opts Options) (*Snapshot, error) {
 		Logger:      logger,
 	})
 	if err != nil {
-		return nil, withIncludeChain(err)
+		return nil, err
 	}
 	doc, err := xmltree.Parse(lines)
 	if err != nil {
@@ -231,33 +223,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// translateError carries a positioned error of a translator (a YAML
-// dialplan file) through the preprocessor. The preprocessor wraps errors it
-// does not recognise in an *xmltree.Error positioned on the translated file
-// with its include chain; withIncludeChain then moves that chain onto the
-// translator's own position, which knows the line.
-type translateError struct{ pe *xmltree.Error }
-
-func (e translateError) Error() string { return e.pe.Error() }
-
-// withIncludeChain unwraps a translateError, giving its position the
-// include chain of the preprocessor's wrapper.
-func withIncludeChain(err error) error {
-	var outer *xmltree.Error
-	if !errors.As(err, &outer) {
-		return err
-	}
-	te, ok := outer.Err.(translateError)
-	if !ok {
-		return err
-	}
-	inner := *te.pe
-	if inner.Pos.From == nil {
-		inner.Pos.From = outer.Pos.From
-	}
-	return &inner
 }
 
 // joinLines renders the preprocessed lines as one text and lists the

@@ -27,7 +27,7 @@ type RemoteParams struct {
 	// Latch accepts media from the source of the first valid RTP packet
 	// instead of Addr, and sends there from then on: FreeSWITCH's RTP
 	// auto-adjust, for callers behind NAT. The stream latches once and
-	// never moves afterwards. See ShouldLatch.
+	// never moves afterwards. The signalling layer decides when to latch.
 	Latch bool
 }
 

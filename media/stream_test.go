@@ -698,30 +698,6 @@ func TestSetRemoteValidation(t *testing.T) {
 	}
 }
 
-func TestShouldLatch(t *testing.T) {
-	a := netip.MustParseAddr
-	tests := []struct {
-		sdp, sig string
-		want     bool
-	}{
-		{"203.0.113.5", "203.0.113.5", false},
-		{"192.168.1.10", "203.0.113.5", true},
-		{"10.0.0.1", "10.0.0.1", true},
-		{"100.64.1.1", "100.64.1.1", true},
-		{"203.0.113.5", "198.51.100.7", true},
-		{"0.0.0.0", "203.0.113.5", true},
-		{"127.0.0.1", "127.0.0.1", false},
-		{"fd00::1", "2001:db8::1", true},
-		{"203.0.113.5", "::ffff:203.0.113.5", false},
-		{"2001:db8::1", "2001:db8::1", false},
-	}
-	for _, tt := range tests {
-		if got := ShouldLatch(a(tt.sdp), a(tt.sig)); got != tt.want {
-			t.Errorf("ShouldLatch(%s, %s) = %v", tt.sdp, tt.sig, got)
-		}
-	}
-}
-
 func FuzzRTPPacket(f *testing.F) {
 	f.Add(rtpBytes(f, 0, 1, 160, 1, true, make([]byte, 160)))
 	f.Add(rtpBytes(f, 101, 2, 320, 1, false, dtmfPayload(5, true, 800)))
