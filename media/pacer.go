@@ -27,6 +27,7 @@ type pacer struct {
 	wheel [slotsPerPeriod][]*Stream
 	n     int
 
+	wake chan struct{} // a stream was added (wakes an idle pacer)
 	stop chan struct{}
 	done chan struct{}
 }
@@ -36,6 +37,7 @@ func newPacer(e *Engine, id int) *pacer {
 		e:     e,
 		id:    id,
 		start: e.mono(),
+		wake:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -60,6 +62,10 @@ func (p *pacer) add(s *Stream) {
 	s.pacer, s.slot, s.slotIdx = p, best, len(p.wheel[best])
 	p.wheel[best] = append(p.wheel[best], s)
 	p.n++
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // remove takes s off the wheel; a no-op when it is not on it.
@@ -98,6 +104,17 @@ func (p *pacer) run() {
 	defer timer.Stop()
 	var k uint64 // slots served since start
 	for {
+		if p.size() == 0 {
+			// Nothing to pace: sleep until a stream is added instead of
+			// waking every slot, then resume at the next slot boundary.
+			select {
+			case <-p.wake:
+			case <-p.stop:
+				return
+			}
+			k = uint64((p.e.mono()-p.start)/slotDur) + 1
+			continue
+		}
 		deadline := p.start + time.Duration(k)*slotDur
 		now := p.e.mono()
 		if wait := deadline - now; wait > 0 {
