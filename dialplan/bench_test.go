@@ -2,14 +2,13 @@ package dialplan_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/dialplan"
 	"github.com/switchboard-voip/switchboard/vars"
 )
@@ -19,7 +18,6 @@ import (
 // PBX's user list, followed by the usual catch-all extensions.
 func generatedConf(tb testing.TB, n int) string {
 	tb.Helper()
-	dir := tb.TempDir()
 	var b strings.Builder
 	b.WriteString("<include>\n  <context name=\"default\">\n")
 	for i := 0; i < n; i++ {
@@ -32,21 +30,11 @@ func generatedConf(tb testing.TB, n int) string {
 `, i, i)
 	}
 	b.WriteString("  </context>\n</include>\n")
-	files := map[string]string{
+	return conftest.WriteTree(tb, map[string]string{
 		"freeswitch.xml":       defaultRoot,
 		"vars.xml":             "<include>\n  <X-PRE-PROCESS cmd=\"set\" data=\"domain=example.com\"/>\n</include>\n",
 		"dialplan/default.xml": b.String(),
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return dir
+	})
 }
 
 func benchHunt(b *testing.B, snap *conf.Snapshot, context, dest string, wantExt string) {

@@ -20,7 +20,6 @@ package dialplan_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/dialplan"
 	"github.com/switchboard-voip/switchboard/dryrun"
 )
@@ -101,15 +101,11 @@ func writeTree(t *testing.T, dir string, files map[string][]byte) {
 	if _, ok := files["vars.xml"]; !ok {
 		files["vars.xml"] = []byte("<include>\n</include>\n")
 	}
+	text := make(map[string]string, len(files))
 	for name, data := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		text[name] = string(data)
 	}
+	conftest.AddFiles(t, dir, text)
 }
 
 func route(t *testing.T, dir string, gc goldenCall) []byte {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/dialplan"
 	"github.com/switchboard-voip/switchboard/dryrun"
 )
@@ -94,30 +95,6 @@ func roundTrip(t *testing.T, dir string) int {
 	return n
 }
 
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func routeAll(t *testing.T, dir, stateDir string, opts conf.Options) map[string]string {
 	t.Helper()
 	opts.Dir = dir
@@ -143,7 +120,7 @@ func TestRepoDialplansRoundTrip(t *testing.T) {
 	for _, tree := range repoTrees {
 		t.Run(filepath.Base(tree.dir), func(t *testing.T) {
 			// The same directory before and after, so paths in globals agree.
-			dir, state := copyTree(t, tree.dir), t.TempDir()
+			dir, state := conftest.CopyTree(t, tree.dir), t.TempDir()
 			want := routeAll(t, dir, state, tree.opts)
 			routed := 0
 			for _, v := range want {

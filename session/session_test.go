@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 )
 
 // Test-only applications: they record what ran, block, or panic.
@@ -155,8 +154,7 @@ const testDialplan = `<include>
 
 func newTestManager(t *testing.T) *Manager {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := conftest.WriteTree(t, map[string]string{
 		"freeswitch.xml": `<document type="freeswitch/xml">
   <section name="dialplan">
     <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
@@ -164,16 +162,7 @@ func newTestManager(t *testing.T) *Manager {
 </document>
 `,
 		"dialplan/default.xml": testDialplan,
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	snap, err := conf.Load(conf.Options{Dir: dir, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
 )
@@ -164,9 +163,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
   </section>` + testDialplan + `
 </document>
 `
-	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	conftest.AddFiles(t, dir, map[string]string{"freeswitch.xml": doc})
 	snap, err := conf.Load(conf.Options{Dir: dir, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

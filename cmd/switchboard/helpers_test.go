@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-voip/switchboard/conf/conftest"
 )
 
 // result is what one run of the command line produced.
@@ -39,52 +39,6 @@ func runCLI(t *testing.T, args ...string) result {
 // String renders the result for failure messages.
 func (r result) String() string {
 	return "exit " + strconv.Itoa(r.code) + "\n--- stdout:\n" + r.stdout + "--- stderr:\n" + r.stderr
-}
-
-// writeTree creates the files (slash-separated names relative to the
-// directory) in a fresh temporary directory and returns the directory.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, text := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// copyTree copies the directory src (a testdata tree) into a fresh
-// temporary directory, so a test may add or replace files.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // rootXML is a freeswitch.xml whose dialplan section includes
@@ -175,3 +129,7 @@ func ext(p *string) string {
 	}
 	return *p
 }
+
+func writeTree(t *testing.T, files map[string]string) string { return conftest.WriteTree(t, files) }
+
+func copyTree(t *testing.T, src string) string { return conftest.CopyTree(t, src) }
