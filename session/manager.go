@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/vars"
 )
 
@@ -40,6 +41,14 @@ type Config struct {
 	SessionsPerSecond int
 	// Logger receives the core's logs; nil uses slog.Default().
 	Logger *slog.Logger
+	// Events receives the channel events (CHANNEL_CREATE, CHANNEL_ANSWER,
+	// DTMF, ...); nil fires none.
+	Events *events.Bus
+	// Reporters are called once per leg, in order, on the call's
+	// goroutine at CS_REPORTING: after the hangup variables are set and
+	// before the session leaves the manager. CDR writers and metrics hang
+	// here; a panic in one is logged and does not stop the others.
+	Reporters []func(*Session)
 }
 
 // ErrOverloaded is returned by Admit when a limit is reached; endpoints

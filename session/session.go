@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/dialplan"
+	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/vars"
 )
 
@@ -63,6 +64,7 @@ type Session struct {
 	snap     *conf.Snapshot // the config this call was routed with
 	answered bool
 	early    bool
+	ringing  bool
 	transfer bool // a transfer is pending: re-route after the running app
 	parked   bool
 	hangTmr  *time.Timer
@@ -92,6 +94,7 @@ func (s *Session) State() State { return State(s.state.Load()) }
 func (s *Session) setState(st State) {
 	s.state.Store(int32(st))
 	s.log.Debug("state change", "state", st.String())
+	s.fire("CHANNEL_STATE", nil)
 }
 
 // Profile returns a copy of the current caller profile.
@@ -175,6 +178,7 @@ func (s *Session) Answer() error {
 	s.mu.Unlock()
 	s.vars.Set("answer_epoch", strconv.FormatInt(now.Unix(), 10))
 	s.vars.Set("answer_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
+	s.fire("CHANNEL_ANSWER", nil)
 	return nil
 }
 
@@ -196,6 +200,7 @@ func (s *Session) PreAnswer() error {
 	s.early = true
 	s.profile.ProgressMediaTime = time.Now().UnixMicro()
 	s.mu.Unlock()
+	s.fire("CHANNEL_PROGRESS_MEDIA", nil)
 	return nil
 }
 
@@ -204,10 +209,18 @@ func (s *Session) RingReady(queued bool) error {
 	if !s.Ready() {
 		return fmt.Errorf("channel is hung up")
 	}
+	if err := s.ep.RingReady(s.ctx, queued); err != nil {
+		return err
+	}
 	s.mu.Lock()
+	first := !s.ringing
+	s.ringing = true
 	s.profile.ProgressTime = time.Now().UnixMicro()
 	s.mu.Unlock()
-	return s.ep.RingReady(s.ctx, queued)
+	if first {
+		s.fire("CHANNEL_PROGRESS", nil)
+	}
+	return nil
 }
 
 // Respond sends a SIP response on an unanswered call.
@@ -251,16 +264,12 @@ func (s *Session) DTMF() apps.DTMFQueue { return s.dtmf }
 
 // QueueDTMF adds a received digit to the queue; endpoints call it (from
 // any goroutine).
-func (s *Session) QueueDTMF(d rune) { s.dtmf.push(d) }
-
-// FireEvent fires an event (the event bus arrives with the control
-// issue; until then the event is logged).
-func (s *Session) FireEvent(headers [][2]string) {
-	parts := make([]string, 0, len(headers))
-	for _, h := range headers {
-		parts = append(parts, h[0]+"="+h[1])
-	}
-	s.log.Info("event", "headers", strings.Join(parts, ","))
+func (s *Session) QueueDTMF(d rune) {
+	s.dtmf.push(d)
+	s.fire("DTMF", func(e *events.Event) {
+		e.Add("DTMF-Digit", string(d))
+		e.Add("DTMF-Source", "RTP")
+	})
 }
 
 // Park stops the action list and keeps the call up until it is
@@ -276,6 +285,7 @@ func (s *Session) Start() {
 	if s.m.closed.Load() {
 		s.Hangup(cause.CSystemShutdown)
 	}
+	s.fire("CHANNEL_CREATE", nil)
 	go s.run()
 }
 
@@ -330,6 +340,8 @@ func (s *Session) takePark() bool {
 
 // waitParked blocks until the call hangs up or is transferred.
 func (s *Session) waitParked() {
+	s.fire("CHANNEL_PARK", nil)
+	defer s.fire("CHANNEL_UNPARK", nil)
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -443,6 +455,19 @@ func (s *Session) exec(app, data string) {
 	s.lastApp, s.lastData = app, data
 	s.mu.Unlock()
 	s.log.Debug(fmt.Sprintf("EXECUTE [depth=%d] %s %s(%s)", s.depth, s.profile.ChanName, app, data))
+	s.fire("CHANNEL_EXECUTE", func(e *events.Event) {
+		e.Add("Application", app)
+		e.Add("Application-Data", data)
+	})
+	defer s.fire("CHANNEL_EXECUTE_COMPLETE", func(e *events.Event) {
+		resp, ok := s.vars.Get("current_application_response")
+		if !ok || resp == "" {
+			resp = "_none_"
+		}
+		e.Add("Application", app)
+		e.Add("Application-Data", data)
+		e.Add("Application-Response", resp)
+	})
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("application panicked; ending this call", "app", app, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -582,6 +607,7 @@ func (s *Session) finish() {
 	now := time.Now()
 	s.vars.Set("hangup_cause", c.String())
 	s.vars.Set("hangup_cause_q850", strconv.Itoa(c.Q850()))
+	s.fire("CHANNEL_HANGUP", nil)
 	s.mu.Lock()
 	s.profile.HungupTime = now.UnixMicro()
 	lastApp, lastData, answered := s.lastApp, s.lastData, s.answered
@@ -602,7 +628,10 @@ func (s *Session) finish() {
 		s.vars.Set("billsec", "0")
 	}
 	s.setState(CSReporting)
+	s.fire("CHANNEL_HANGUP_COMPLETE", nil)
+	s.report()
 	s.setState(CSDestroy)
+	s.fire("CHANNEL_DESTROY", nil)
 	s.m.remove(s)
 	s.log.Info("session destroyed", "cause", c.String())
 	close(s.done)

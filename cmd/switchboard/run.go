@@ -23,6 +23,7 @@ import (
 
 	apicmd "github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
 	"github.com/switchboard-voip/switchboard/sip"
@@ -118,6 +119,7 @@ type theSwitch struct {
 	current atomic.Pointer[conf.Snapshot]
 	reloads sync.Mutex
 	media   *media.Engine
+	events  *events.Bus
 	mgr     *session.Manager
 	sip     *sip.Endpoint
 }
@@ -135,6 +137,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 		return nil, fmt.Errorf("media: %w", err)
 	}
 	globals := vars.NewStore()
+	sw.events = newEventBus(snap, log)
 	host := &apicmd.Host{Runtime: globals, Config: sw.current.Load}
 	sw.mgr = session.NewManager(session.Config{
 		Snapshot:          sw.current.Load,
@@ -143,6 +146,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 		MaxSessions:       atoiDefault(settings["max-sessions"], 1000),
 		SessionsPerSecond: atoiDefault(settings["sessions-per-second"], 30),
 		Logger:            log,
+		Events:            sw.events,
 	})
 	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
 	if err != nil {

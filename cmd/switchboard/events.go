@@ -1,0 +1,34 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/events"
+	"github.com/switchboard-voip/switchboard/session"
+)
+
+// newEventBus returns the switch's event bus: a fresh Core-UUID for this
+// run, the host name, and the address the profiles' media binds as
+// FreeSWITCH-IPv4 (never found by sending traffic anywhere).
+func newEventBus(snap *conf.Snapshot, log *slog.Logger) *events.Bus {
+	host, _ := os.Hostname()
+	cfg := events.BusConfig{CoreUUID: session.NewUUID(), Hostname: host, Logger: log}
+	if name, ok := snap.Get("switchname"); ok && name != "" {
+		cfg.Switchname = name
+	}
+	if ip := rtpBindIP(snap, slog.New(slog.DiscardHandler)); ip.IsValid() {
+		if ip.Is4() {
+			cfg.IPv4 = ip.String()
+		} else {
+			cfg.IPv6 = ip.String()
+		}
+	}
+	if cfg.IPv4 == "" {
+		if v, ok := snap.Get("local_ip_v4"); ok {
+			cfg.IPv4 = v
+		}
+	}
+	return events.NewBus(cfg)
+}
