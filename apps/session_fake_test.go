@@ -230,6 +230,13 @@ func (m *fakeMedia) SendDTMF(ctx context.Context, digits string, duration time.D
 type fakeQueue struct {
 	mu sync.Mutex
 	q  []rune
+
+	// With instant set, Wait never sleeps: on an empty queue it takes the
+	// next entry of later (the digits that arrive during that wait) or
+	// times out at once. waits records every timeout Wait was given.
+	instant bool
+	later   []string
+	waits   []time.Duration
 }
 
 func (q *fakeQueue) push(digits string) {
@@ -272,8 +279,23 @@ func (q *fakeQueue) Pop() (rune, bool) {
 }
 
 func (q *fakeQueue) Wait(ctx context.Context, timeout time.Duration) (rune, bool) {
+	q.mu.Lock()
+	q.waits = append(q.waits, timeout)
+	q.mu.Unlock()
 	if d, ok := q.Pop(); ok {
 		return d, true
+	}
+	if q.instant {
+		q.mu.Lock()
+		if len(q.later) > 0 {
+			q.q = append(q.q, []rune(q.later[0])...)
+			q.later = q.later[1:]
+		}
+		q.mu.Unlock()
+		if ctx.Err() != nil {
+			return 0, false
+		}
+		return q.Pop()
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()

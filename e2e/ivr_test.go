@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voip/switchboard/e2e/sipclient"
+)
+
+// TestIVRMenu calls 9300: play_and_get_digits with a 350 Hz prompt, a
+// 480 Hz invalid prompt, the regex ^[12]$, two tries and a failure
+// extension. Each outcome plays its own tone, so what the caller hears
+// says which branch the switch took.
+func TestIVRMenu(t *testing.T) {
+	sw := startSwitch(t)
+	tests := []struct {
+		name  string
+		steps func(ctx context.Context, t *testing.T, c *sipclient.Call)
+		want  float64 // the outcome tone
+	}{
+		{"valid choice", func(ctx context.Context, t *testing.T, c *sipclient.Call) {
+			waitTone(ctx, t, c, 350)
+			sendDTMF(ctx, t, c, "2")
+		}, 900},
+		{"invalid then valid", func(ctx context.Context, t *testing.T, c *sipclient.Call) {
+			waitTone(ctx, t, c, 350)
+			sendDTMF(ctx, t, c, "9")
+			waitTone(ctx, t, c, 480) // the invalid prompt is heard
+			sendDTMF(ctx, t, c, "1")
+		}, 700},
+		{"no input: transfer on failure", func(ctx context.Context, t *testing.T, c *sipclient.Call) {
+			waitTone(ctx, t, c, 350)
+			waitTone(ctx, t, c, 480)
+		}, 300},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := callCtx(t)
+			c := sw.dial(t, ctx, "9300", sipclient.Options{})
+			if err := c.Answer(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tt.steps(ctx, t, c)
+			seg := waitTone(ctx, t, c, tt.want)
+			for _, other := range []float64{700, 900, 300} {
+				if other == tt.want {
+					continue
+				}
+				if s, ok := sipclient.FindTone(c.Recording().Samples, sipclient.SampleRate, other); ok && s.Duration > 200*time.Millisecond {
+					t.Errorf("also heard the %v Hz outcome at %v", other, s.Start)
+				}
+			}
+			t.Logf("outcome %v Hz at %v", tt.want, seg.Start)
+			_ = c.Hangup(ctx)
+		})
+	}
+}
+
+// TestIVRRead calls 9301: read 1-4 digits ended by # after a 350 Hz
+// prompt; the switch then plays 100 Hz per unit of the first digit.
+func TestIVRRead(t *testing.T) {
+	sw := startSwitch(t)
+	ctx := callCtx(t)
+	c := sw.dial(t, ctx, "9301", sipclient.Options{})
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitTone(ctx, t, c, 350)
+	sendDTMF(ctx, t, c, "73#")
+	waitTone(ctx, t, c, 700)
+	_ = c.Hangup(ctx)
+}
+
+func waitTone(ctx context.Context, t *testing.T, c *sipclient.Call, hz float64) sipclient.Segment {
+	t.Helper()
+	seg, err := c.WaitTone(ctx, hz, 200*time.Millisecond)
+	if err != nil {
+		t.Fatalf("%v (%v)", err, c)
+	}
+	return seg
+}
+
+func sendDTMF(ctx context.Context, t *testing.T, c *sipclient.Call, digits string) {
+	t.Helper()
+	if err := c.SendDTMF(ctx, digits); err != nil {
+		t.Fatalf("SendDTMF %s: %v (%v)", digits, err, c)
+	}
+}
