@@ -156,6 +156,8 @@ type fakeMedia struct {
 	plays   []string        // URIs played, in order
 	echoes  []time.Duration // Echo delays, in order
 	sent    []sentDTMF      // SendDTMF calls, in order
+	records []recordCall    // Record calls, in order (record_test.go)
+	recErr  error           // returned by Record when set
 }
 
 // sentDTMF is one SendDTMF call.
