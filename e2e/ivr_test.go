@@ -87,3 +87,37 @@ func sendDTMF(ctx context.Context, t *testing.T, c *sipclient.Call, digits strin
 		t.Fatalf("SendDTMF %s: %v (%v)", digits, err, c)
 	}
 }
+
+// TestIVRMenuInband calls 9303, the 9300 menu behind start_dtmf, and
+// answers with DTMF tones in the audio instead of RFC 4733 events:
+// first an invalid 9, then 2.
+func TestIVRMenuInband(t *testing.T) {
+	sw := startSwitch(t)
+	ctx := callCtx(t)
+	c := sw.dial(t, ctx, "9303", sipclient.Options{})
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitTone(ctx, t, c, 350)
+	sendInband(ctx, t, c, 852, 1477) // 9
+	waitTone(ctx, t, c, 480)         // invalid
+	sendInband(ctx, t, c, 697, 1336) // 2
+	waitTone(ctx, t, c, 900)
+	_ = c.Hangup(ctx)
+}
+
+// sendInband sends one DTMF key as 100 ms of its two tones, then 100 ms
+// of silence.
+func sendInband(ctx context.Context, t *testing.T, c *sipclient.Call, row, col float64) {
+	t.Helper()
+	const rate = 8000
+	a := sipclient.Tone(row, 100*time.Millisecond, 0.25, rate)
+	b := sipclient.Tone(col, 100*time.Millisecond, 0.25, rate)
+	for i := range a {
+		a[i] += b[i]
+	}
+	a = append(a, sipclient.Silence(100*time.Millisecond, rate)...)
+	if err := c.Send(ctx, a); err != nil {
+		t.Fatalf("sending in-band DTMF: %v", err)
+	}
+}

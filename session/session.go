@@ -75,6 +75,8 @@ type Session struct {
 	depth    int // execute_extension nesting
 	lastApp  string
 	lastData string
+
+	inband inbandState // in-band DTMF detection (inband.go)
 }
 
 var _ apps.Session = (*Session)(nil)
@@ -264,11 +266,15 @@ func (s *Session) DTMF() apps.DTMFQueue { return s.dtmf }
 
 // QueueDTMF adds a received digit to the queue; endpoints call it (from
 // any goroutine).
-func (s *Session) QueueDTMF(d rune) {
+func (s *Session) QueueDTMF(d rune) { s.queueDigit(d, "RTP") }
+
+// queueDigit queues a received digit and fires its DTMF event; source is
+// the DTMF-Source header (RTP, INBAND_AUDIO).
+func (s *Session) queueDigit(d rune, source string) {
 	s.dtmf.push(d)
 	s.fire("DTMF", func(e *events.Event) {
 		e.Add("DTMF-Digit", string(d))
-		e.Add("DTMF-Source", "RTP")
+		e.Add("DTMF-Source", source)
 	})
 }
 
