@@ -36,6 +36,7 @@ var testWAVs = []struct {
 }{
 	{"tone-1000hz-600ms-8k.wav", 8000, 1000, 600 * time.Millisecond},
 	{"tone-1400hz-800ms-16k.wav", 16000, 1400, 800 * time.Millisecond},
+	{"moh/tone-600hz-1000ms-8k.wav", 8000, 600, time.Second}, // local_stream://moh
 }
 
 // wavBytes returns a mono 16-bit PCM WAV file.

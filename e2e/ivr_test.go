@@ -121,3 +121,35 @@ func sendInband(ctx context.Context, t *testing.T, c *sipclient.Call, row, col f
 		t.Fatalf("sending in-band DTMF: %v", err)
 	}
 }
+
+// TestMusicOnHold calls 9304 twice at once: both callers hear the
+// shared local stream (a 600 Hz file in a loop) for longer than the file
+// lasts.
+func TestMusicOnHold(t *testing.T) {
+	sw := startSwitch(t)
+	ctx := callCtx(t)
+	var calls []*sipclient.Call
+	for range 2 {
+		c := sw.dial(t, ctx, "9304", sipclient.Options{})
+		if err := c.Answer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, c)
+	}
+	for i, c := range calls {
+		if err := c.WaitAudio(ctx, 2500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		frames := sipclient.Segments(c.Recording().Samples, sipclient.SampleRate, []float64{600})
+		var heard time.Duration
+		for _, f := range frames {
+			if f.Hz == 600 {
+				heard += f.Duration
+			}
+		}
+		if heard < 1500*time.Millisecond {
+			t.Errorf("caller %d heard 600 Hz for %v of 2.5 s: the stream does not loop or is not shared", i, heard)
+		}
+		_ = c.Hangup(ctx)
+	}
+}

@@ -143,6 +143,12 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 			s.flushOutput()
 			return result(true), nil
 		}
+		// A source that paces itself (a local stream) keeps the queue
+		// from filling, so the wait below may never run: look at ctx here.
+		if err := ctx.Err(); err != nil {
+			s.flushOutput()
+			return result(true), err
+		}
 		if !pending && !eof {
 			var err error
 			n, err = readFull(src, buf)

@@ -28,7 +28,7 @@ type Source interface {
 type Opener func(name string) (fs.File, error)
 
 // ErrUnsupported is wrapped by OpenSource errors for media it cannot
-// play: an unknown scheme (phrase:, say:, local_stream://, http://) or
+// play: an unknown scheme (phrase:, say:, http://) or
 // file format.
 var ErrUnsupported = errors.New("media: unsupported")
 
@@ -44,6 +44,9 @@ type SourceOptions struct {
 	// Logger receives warnings about parts of a file_string that could
 	// not be opened; nil means slog.Default().
 	Logger *slog.Logger
+	// LocalStream opens local_stream://<name> at the call's rate (see
+	// LocalStreams.Open); nil means no local streams.
+	LocalStream func(name string, rate int) (Source, error)
 }
 
 // maxBracketDepth bounds nested {var=val} prefixes.
@@ -62,6 +65,8 @@ const maxBracketDepth = 16
 //   - tone_stream://<spec> (see ParseToneSpec), honouring {loops=N} and
 //     ;loops=N (N plays, -1 forever);
 //   - silence_stream://<ms>[,<noise divisor>] (ms < 0: forever);
+//   - local_stream://<name>: a shared music-on-hold stream (through
+//     SourceOptions.LocalStream), which plays until stopped;
 //   - file_string://a!b!c: the parts in turn (each may be any of these
 //     forms), after 250 ms of silence as in FreeSWITCH; a part that
 //     cannot be opened is skipped with a warning, and the whole fails
@@ -99,6 +104,11 @@ func openSource(uri string, o SourceOptions, depth int) (Source, error) {
 			return openTone(arg, vars, o)
 		case "silence_stream":
 			return openSilence(arg, o.Rate)
+		case "local_stream":
+			if o.LocalStream == nil {
+				return nil, fmt.Errorf("media: %q: no local streams are configured: %w", uri, fs.ErrNotExist)
+			}
+			return o.LocalStream(strings.TrimSpace(arg), o.Rate)
 		case "file_string":
 			if depth > 0 {
 				return nil, fmt.Errorf("media: %q: file_string inside file_string: %w", uri, ErrUnsupported)

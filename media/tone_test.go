@@ -298,7 +298,7 @@ func TestOpenSourceErrors(t *testing.T) {
 		unsupported bool
 	}{
 		{"http://example.com/a.wav", false, true},
-		{"local_stream://moh", false, true},
+		{"local_stream://moh", true, false}, // none configured
 		{"phrase:voicemail_hello", false, true},
 		{"say:hello", false, true},
 		{"music.mp3", false, true},

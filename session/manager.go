@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/events"
+	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/vars"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	// before the session leaves the manager. CDR writers and metrics hang
 	// here; a panic in one is logged and does not stop the others.
 	Reporters []func(*Session)
+	// LocalStreams opens local_stream://<name> (music on hold) at a rate;
+	// nil means no local streams.
+	LocalStreams func(name string, rate int) (media.Source, error)
 }
 
 // ErrOverloaded is returned by Admit when a limit is reached; endpoints

@@ -51,7 +51,7 @@ func (sm *sessionMedia) Play(ctx context.Context, uri string, stop func() bool) 
 	}
 	prefix, _ := s.Get("sound_prefix")
 	open := func(name string) (fs.File, error) { return snap.Open(name) }
-	src, err := media.OpenSource(uri, media.SourceOptions{Rate: 8000, Open: open, SoundPrefix: prefix, Logger: s.log})
+	src, err := media.OpenSource(uri, media.SourceOptions{Rate: 8000, Open: open, SoundPrefix: prefix, Logger: s.log, LocalStream: s.m.cfg.LocalStreams})
 	if err != nil {
 		return apps.PlayResult{}, err
 	}

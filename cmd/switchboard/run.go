@@ -119,6 +119,7 @@ type theSwitch struct {
 	current atomic.Pointer[conf.Snapshot]
 	reloads sync.Mutex
 	media   *media.Engine
+	streams *media.LocalStreams // local_stream:// music on hold
 	events  *events.Bus
 	mgr     *session.Manager
 	sip     *sip.Endpoint
@@ -138,6 +139,8 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 	}
 	globals := vars.NewStore()
 	sw.events = newEventBus(snap, log)
+	sw.streams = media.NewLocalStreams(log)
+	sw.streams.Configure(localStreamConfigs(snap, log))
 	host := &apicmd.Host{Runtime: globals, Config: sw.current.Load}
 	sw.mgr = session.NewManager(session.Config{
 		Snapshot:          sw.current.Load,
@@ -147,6 +150,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 		SessionsPerSecond: atoiDefault(settings["sessions-per-second"], 30),
 		Logger:            log,
 		Events:            sw.events,
+		LocalStreams:      sw.streams.Open,
 	})
 	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
 	if err != nil {
@@ -170,6 +174,7 @@ func (sw *theSwitch) stop(ctx context.Context) error {
 	go func() { errc <- sw.sip.Shutdown(ctx) }()
 	err := sw.mgr.Shutdown(ctx)
 	err = errors.Join(err, <-errc)
+	sw.streams.Close()
 	return errors.Join(err, sw.media.Close())
 }
 
