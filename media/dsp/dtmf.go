@@ -1,5 +1,7 @@
 package dsp
 
+import "math"
+
 // DTMF detection in the audio itself ("in-band"), for callers whose
 // phones or gateways send digits as tones instead of RFC 4733 events.
 
@@ -32,6 +34,9 @@ const (
 // again only after a pause. Not safe for concurrent use.
 type DTMFDetector struct {
 	rate   int
+	coeff  [8]float64 // Goertzel coefficients: the rows, then the columns
+	cos    [8]float64
+	sin    [8]float64
 	window int
 	hop    int
 	buf    []int16
@@ -46,7 +51,12 @@ func NewDTMFDetector(rate int) *DTMFDetector {
 		rate = 8000
 	}
 	w := rate * 205 / 8000
-	return &DTMFDetector{rate: rate, window: w, hop: w / 2}
+	d := &DTMFDetector{rate: rate, window: w, hop: w / 2}
+	for i, f := range append(dtmfRows[:], dtmfCols[:]...) {
+		x := 2 * math.Pi * f / float64(rate)
+		d.coeff[i], d.cos[i], d.sin[i] = 2*math.Cos(x), math.Cos(x), math.Sin(x)
+	}
+	return d
 }
 
 // Write feeds samples and returns the digits that began in them, in
@@ -85,14 +95,33 @@ func (d *DTMFDetector) step(w []int16) (rune, bool) {
 
 // classify returns the digit one window holds, or 0.
 func (d *DTMFDetector) classify(w []int16) rune {
-	ms := MeanSquare(w)
-	if ms == 0 {
+	// One pass runs the eight Goertzel filters and sums the energy; the
+	// powers are scaled as Power scales them.
+	var s1, s2 [8]float64
+	var energy float64
+	for _, v := range w {
+		x := float64(v) / fullScale
+		energy += x * x
+		for i := range 8 {
+			s0 := x + d.coeff[i]*s1[i] - s2[i]
+			s2[i], s1[i] = s1[i], s0
+		}
+	}
+	if energy == 0 {
 		return 0
 	}
+	n := float64(len(w))
+	ms := energy / n
 	var rows, cols [4]float64
-	for i := range 4 {
-		rows[i] = Power(w, d.rate, dtmfRows[i])
-		cols[i] = Power(w, d.rate, dtmfCols[i])
+	for i := range 8 {
+		re := s1[i] - s2[i]*d.cos[i]
+		im := s2[i] * d.sin[i]
+		p := 4 * (re*re + im*im) / n / n
+		if i < 4 {
+			rows[i] = p
+		} else {
+			cols[i-4] = p
+		}
 	}
 	ri, rp := peak(rows[:])
 	ci, cp := peak(cols[:])
