@@ -4,7 +4,15 @@
 // the apps package holds dialplan applications. One family of commands per
 // file: show.go (show, help), vars.go (eval, expand, global_getvar,
 // global_setvar), time.go (strftime, strepoch), text.go (echo, md5, regex,
-// cond), system.go (create_uuid, hostname, module_exists, version).
+// cond), system.go (create_uuid, hostname, module_exists, version),
+// status.go (status, uptime), channels.go (show channels, show calls),
+// calls.go (the uuid_* commands, hupall), fsctl.go (fsctl, console),
+// sched.go (sched_api, sched_del, sched_hangup, sched_transfer, show
+// tasks), hash.go and db.go (the data stores).
+//
+// Commands that act on the running switch find its capabilities as
+// optional interfaces of their Env (core.go: Core, LogLevels, Stores,
+// Scheduling; events.go: EventSource).
 //
 // A command's output keeps FreeSWITCH's shape byte for byte (the "+OK",
 // "-ERR ..." and "-USAGE: ..." texts, tables ending in "N total."), since

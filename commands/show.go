@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,6 +27,11 @@ func init() {
 type Table struct {
 	Columns []string
 	Rows    [][]string
+	// CountOnly makes the report a count of Count rows (`show channels
+	// count`): "N total." alone, {"row_count":N,"rows":[]} as json,
+	// <result row_count="N"/> as xml. Columns and Rows are ignored.
+	CountOnly bool
+	Count     int
 }
 
 // ShowFunc builds the report `show <name> [args...]` prints. args are the
@@ -154,6 +160,9 @@ func show(ctx context.Context, env Env, args string) (string, error) {
 		}
 		var err error
 		if tab, err = f(ctx, env, rest); err != nil {
+			if errors.Is(err, errNoCore) {
+				return needs("show " + report), nil
+			}
 			return "", fmt.Errorf("%s: %w", report, err)
 		}
 		if tab == nil {
@@ -260,6 +269,9 @@ func help(ctx context.Context, env Env, args string) (string, error) {
 // case) as FreeSWITCH's show does. title adds the header line of the
 // delimited form (when there are rows) and total its "N total." trailer.
 func render(t *Table, format, delim string, title, total bool) string {
+	if t.CountOnly {
+		return renderCount(t.Count, format)
+	}
 	var b strings.Builder
 	switch {
 	case isDelim(format):
@@ -324,6 +336,20 @@ func render(t *Table, format, delim string, title, total bool) string {
 		return "-ERR Cannot find format " + format + "\n"
 	}
 	return b.String()
+}
+
+// renderCount prints a count report as FreeSWITCH's show prints the
+// result of its count(*) queries.
+func renderCount(n int, format string) string {
+	switch {
+	case isDelim(format):
+		return fmt.Sprintf("\n%d total.\n", n)
+	case strings.EqualFold(format, "json"):
+		return fmt.Sprintf(`{"row_count":%d,"rows":[]}`, n)
+	case strings.EqualFold(format, "xml"):
+		return fmt.Sprintf("<result row_count=\"%d\"/>\n", n)
+	}
+	return "-ERR Cannot find format " + format + "\n"
 }
 
 func cell(row []string, i int) string {

@@ -118,6 +118,21 @@ func version(_ context.Context, _ Env, args string) (string, error) {
 // versionText formats the version reply from build information (nil when
 // the binary has none).
 func versionText(info *debug.BuildInfo, short bool) string {
+	if short {
+		v := "(devel)"
+		if info != nil && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		return semverCore(v) + "\n"
+	}
+	full, human := versionParts(info)
+	return "Switchboard Version " + full + " (" + strings.Join(human, " ") + ")\n"
+}
+
+// versionParts returns the version of the binary (without its "v") and
+// the human-readable details the version and status commands print: the
+// git revision, the commit time, the Go version and the word size.
+func versionParts(info *debug.BuildInfo) (full string, human []string) {
 	v := "(devel)"
 	settings := map[string]string{}
 	goVersion := ""
@@ -130,14 +145,10 @@ func versionText(info *debug.BuildInfo, short bool) string {
 		}
 		goVersion = info.GoVersion
 	}
-	if short {
-		return semverCore(v) + "\n"
-	}
-	full := strings.TrimPrefix(v, "v")
+	full = strings.TrimPrefix(v, "v")
 	if full == "(devel)" {
 		full = "devel"
 	}
-	var human []string
 	if rev := settings["vcs.revision"]; rev != "" {
 		if len(rev) > 7 {
 			rev = rev[:7]
@@ -154,7 +165,7 @@ func versionText(info *debug.BuildInfo, short bool) string {
 		human = append(human, goVersion)
 	}
 	human = append(human, strconv.Itoa(strconv.IntSize)+"bit")
-	return "Switchboard Version " + full + " (" + strings.Join(human, " ") + ")\n"
+	return full, human
 }
 
 // semverCore returns "major.minor.patch" of a Go module version such as

@@ -30,16 +30,30 @@ func cutUUID(args string) (uuid, rest string, ok bool) {
 // eval is `eval [uuid:<uuid> ]<expression>`: the expression with its
 // ${...} references expanded, API calls included.
 //
-// The expansion sees global variables only. FreeSWITCH also offers the
-// named channel's variables there (as "variable_<name>" event headers);
-// Switchboard does not yet, so a uuid: prefix is read and then treated as
-// FreeSWITCH treats a channel that does not exist.
+// The expansion sees the global variables and, with a uuid: prefix naming
+// a live call of the running switch, first the headers of that channel's
+// CHANNEL_DATA event, as FreeSWITCH does: ${variable_<name>} for a channel
+// variable, ${Caller-Destination-Number}, ${Unique-ID} (names ignore
+// case). An unknown uuid leaves the globals only.
 func eval(ctx context.Context, env Env, args string) (string, error) {
-	_, input, ok := cutUUID(args)
+	id, input, ok := cutUUID(args)
 	if !ok || input == "" {
 		return "", nil
 	}
-	return expandGlobal(ctx, env, input), nil
+	return expandIn(ctx, env, id, input), nil
+}
+
+// expandIn expands s in the scope eval and expand use: the channel data of
+// the call uuid (when it is live) before the globals.
+func expandIn(ctx context.Context, env Env, uuid, s string) string {
+	if c, ok := coreOf(env); ok {
+		if sess := locate(c, uuid); sess != nil {
+			e := sess.ChannelEvent("CHANNEL_DATA")
+			scope := vars.Chain{vars.LookupFunc(e.Lookup), GlobalLookup(env)}
+			return vars.Expand(s, scope, AsAPI(ctx, env))
+		}
+	}
+	return expandGlobal(ctx, env, s)
 }
 
 // expand is `expand [uuid:<uuid> ]<cmd> <args>`: runs the API command cmd
@@ -52,12 +66,12 @@ func expand(ctx context.Context, env Env, args string) (string, error) {
 	if args == "" {
 		return noInput, nil
 	}
-	_, input, ok := cutUUID(args)
+	id, input, ok := cutUUID(args)
 	if !ok {
 		return noInput, nil
 	}
 	cmd, arg, _ := strings.Cut(input, " ")
-	out, ok := ExecuteStream(ctx, env, cmd, expandGlobal(ctx, env, arg))
+	out, ok := ExecuteStream(ctx, env, cmd, expandIn(ctx, env, id, arg))
 	if !ok {
 		out += "-ERR Cannot execute command\n"
 	}

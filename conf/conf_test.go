@@ -133,11 +133,11 @@ func TestLoadDefault(t *testing.T) {
 		want      []string
 	}{
 		{"default", "9196", monday10, []string{"answer", "echo"}},
-		{"default", "9664", monday10, []string{"answer", "playback tone_stream://%(400,100,523);%(400,100,659);%(400,100,784);%(800,1200,659);loops=-1"}},
+		{"default", "9664", monday10, []string{"answer", "playback local_stream://moh"}},
 		{"default", "5000", monday10, []string{"answer", "sleep 1000", "lua demo_ivr.lua"}},
 		{"default", "1019", sunday22, []string{
 			"export dialed_extension=1019", "set ringback=%(2000,4000,440,480)",
-			"set transfer_ringback=tone_stream://%(400,100,523);%(400,100,659);%(400,100,784);%(800,1200,659);loops=-1",
+			"set transfer_ringback=local_stream://moh",
 			"set call_timeout=30", "set hangup_after_bridge=true", "bridge user/1019@${domain_name}",
 		}},
 		// Numbers nobody routes get no route at all (404), at any hour.
@@ -148,7 +148,7 @@ func TestLoadDefault(t *testing.T) {
 		// From outside, local extensions and unknown numbers are unreachable.
 		{"public", "1000", monday10, nil},
 		{"public", "9196", monday10, nil},
-		{"features", "1001", monday10, []string{"set transfer_ringback=tone_stream://%(400,100,523);%(400,100,659);%(400,100,784);%(800,1200,659);loops=-1", "answer", "sleep 1500", "transfer 1001 XML default"}},
+		{"features", "1001", monday10, []string{"set transfer_ringback=local_stream://moh", "answer", "sleep 1500", "transfer 1001 XML default"}},
 	}
 	for _, r := range routes {
 		got := hunt(t, s, r.ctx, r.dest, r.now)

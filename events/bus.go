@@ -106,6 +106,15 @@ func (b *Bus) Fire(e *Event) {
 	}
 }
 
+// Stamp adds the standard headers to e as Fire would, without firing it
+// (for a dump of a channel's data in event form, such as uuid_dump). A
+// nil Bus adds nothing.
+func (b *Bus) Stamp(e *Event) {
+	if b != nil && e != nil {
+		b.stamp(e, 2)
+	}
+}
+
 // stamp inserts the standard headers after Event-Name. skip counts the
 // stack frames between the caller of Fire and stamp.
 func (b *Bus) stamp(e *Event, skip int) {

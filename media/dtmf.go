@@ -135,7 +135,7 @@ func (s *Stream) SendDTMF(ctx context.Context, digits string, duration time.Dura
 		}
 		code, ok := DTMFCode(r)
 		if !ok {
-			s.log.Debug("send_dtmf: skipping a character that is not a DTMF digit", "char", string(r))
+			s.logger().Debug("send_dtmf: skipping a character that is not a DTMF digit", "char", string(r))
 			continue
 		}
 		if !first {

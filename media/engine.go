@@ -86,7 +86,8 @@ func (e *Engine) mono() time.Duration { return time.Since(e.epoch) }
 
 // Open binds the next free port of the range and returns a stream on it.
 // The stream sends nothing until it has a remote (SetRemote) and a
-// producer (Play, Echo, SendDTMF), and receives nothing until Start.
+// producer (Play, Echo, SendDTMF), and receives nothing until Start. It
+// joins a pacer when its first producer starts.
 // It fails with ErrNoPorts when the range is exhausted.
 func (e *Engine) Open() (*Stream, error) {
 	e.mu.Lock()
@@ -109,7 +110,6 @@ func (e *Engine) Open() (*Stream, error) {
 	}
 	e.streams[s] = struct{}{}
 	e.mu.Unlock()
-	e.leastLoadedPacer().add(s)
 	return s, nil
 }
 

@@ -49,10 +49,17 @@ func (p *pacer) size() int {
 	return p.n
 }
 
-// add places s in the emptiest slot.
+// add places s in the emptiest slot, unless s is closed (Close then
+// finds it on no pacer). It takes the stream's lock after its own, as
+// serve does.
 func (p *pacer) add(s *Stream) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.pacer != nil {
+		return
+	}
 	best := 0
 	for i := 1; i < slotsPerPeriod; i++ {
 		if len(p.wheel[i]) < len(p.wheel[best]) {

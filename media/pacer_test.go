@@ -47,6 +47,7 @@ func manualPacer(tb testing.TB, n int) (*Engine, *pacer, []*Stream) {
 		if err := s.SetRemote(RemoteParams{Addr: sink, Codec: PCMU, DTMFPayloadType: 101}); err != nil {
 			tb.Fatal(err)
 		}
+		s.output() // as a producer would: the queue and a place on the pacer
 		streams[i] = s
 	}
 	return e, p, streams

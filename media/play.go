@@ -17,6 +17,7 @@ type PlayResult struct {
 
 // acquireOutput makes the caller the stream's only producer.
 func (s *Stream) acquireOutput(ctx context.Context) error {
+	s.output()
 	select {
 	case s.outSem <- struct{}{}:
 	case <-ctx.Done():
@@ -41,8 +42,10 @@ func (s *Stream) acquireOutput(ctx context.Context) error {
 
 func (s *Stream) releaseOutput() { <-s.outSem }
 
-// wait blocks until the pacer takes a frame, ctx is done or the stream
-// closes. It flushes the queue when returning an error.
+// wait blocks until the pacer has taken frames (the queue fell to
+// queueLowWater, or emptied), ctx is done or the stream closes. A producer waits only
+// with a full queue, or an empty one to come; it flushes the queue when
+// returning an error.
 func (s *Stream) wait(ctx context.Context) error {
 	select {
 	case <-s.space:
@@ -110,8 +113,9 @@ func (s *Stream) playedSamples() int64 {
 
 // Play sends src, paced at one 20 ms frame per period, until the source
 // ends (io.EOF), stop returns true, or ctx is done. stop (may be nil) is
-// checked before each frame is queued, so about every 20 ms; when it
-// fires, frames already queued are dropped and Play returns with
+// checked before each frame is queued; Play refills the queue when the
+// pacer has taken five frames, so stop runs at least every 100 ms.
+// When it fires, frames already queued are dropped and Play returns with
 // Stopped set. A partial last frame is padded with silence. Play returns
 // once the last frame has been handed to the pacer's socket write, so
 // consecutive Plays follow each other without a gap.
@@ -126,9 +130,12 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 	defer s.releaseOutput()
 
 	s.mu.Lock()
-	spf, rate := s.spf, s.codec.ClockRate
+	spf, rate, alaw := s.spf, s.codec.ClockRate, s.codec.isAlaw()
 	s.mu.Unlock()
 	start := s.playedSamples()
+	// A source that can hand out its audio already encoded (a periodic
+	// tone) saves the pacer the encoding.
+	er, _ := src.(encodedReader)
 	result := func(stopped bool) PlayResult {
 		n := s.playedSamples() - start
 		return PlayResult{Samples: n, Duration: time.Duration(n) * time.Second / time.Duration(rate), Stopped: stopped}
@@ -136,6 +143,7 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 
 	buf := make([]int16, spf)
 	var n int
+	var enc []byte
 	pending, eof := false, false
 	defer s.setProducing(false)
 	for {
@@ -151,7 +159,7 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 		}
 		if !pending && !eof {
 			var err error
-			n, err = readFull(src, buf)
+			n, enc, err = readFrame(src, er, buf, alaw)
 			switch {
 			case errors.Is(err, io.EOF):
 				eof = true
@@ -167,6 +175,7 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 				f.n = n
 				copy(f.pcm, buf[:n])
 				clear(f.pcm[n:])
+				f.enc, f.encAlaw = enc, alaw
 				s.producing = !eof // from the first frame on, an empty queue is an underrun
 			})
 			if err != nil {
@@ -183,6 +192,27 @@ func (s *Stream) Play(ctx context.Context, src Source, stop func() bool) (PlayRe
 			return result(true), err
 		}
 	}
+}
+
+// encodedReader is a Source that can also return what it reads already
+// encoded with G.711 (see toneSource.readEncoded).
+type encodedReader interface {
+	readEncoded(pcm []int16, alaw bool) (int, []byte, error)
+}
+
+// readFrame reads one frame like readFull, with its encoding when er (the
+// source, if it is an encodedReader) has the whole frame encoded.
+func readFrame(src Source, er encodedReader, buf []int16, alaw bool) (int, []byte, error) {
+	if er == nil {
+		n, err := readFull(src, buf)
+		return n, nil, err
+	}
+	n, enc, err := er.readEncoded(buf, alaw)
+	if err != nil || n == len(buf) {
+		return n, enc, err
+	}
+	m, err := readFull(src, buf[n:])
+	return n + m, nil, err
 }
 
 // readFull reads from src until buf is full, the source ends or fails.

@@ -3,7 +3,15 @@ package media
 // queueDepth is how many 20 ms frames a producer may queue ahead of the
 // pacer: enough to ride out a producer that is scheduled late, small
 // enough that a flush (stop, cancel) is all the latency there is.
-const queueDepth = 8
+const queueDepth = 12
+
+// queueLowWater is the queue length at which the pacer wakes a waiting
+// producer to refill the queue. The producer then wakes once per
+// queueDepth-queueLowWater frames (100 ms) rather than after every frame,
+// and still has queueLowWater frames (140 ms) to be scheduled before an
+// underrun, as much as when it was woken after every frame of an 8-frame
+// queue.
+const queueLowWater = 7
 
 type frameKind uint8
 
@@ -18,7 +26,12 @@ type frame struct {
 	kind frameKind
 	n    int     // audio: samples of real audio (the rest is padding)
 	pcm  []int16 // audio: FrameSamples samples (a window of the queue's backing array)
-	ev   dtmfEvent
+	// enc, when set, is pcm already encoded with G.711 A-law (encAlaw) or
+	// µ-law, in a table nobody modifies: the pacer sends it as it is when
+	// the stream's codec uses that law, and encodes pcm otherwise.
+	enc     []byte
+	encAlaw bool
+	ev      dtmfEvent
 }
 
 // frameQueue is a fixed ring of frames; the Stream's mutex guards it.
@@ -45,7 +58,9 @@ func (q *frameQueue) reserve() *frame {
 	if q.full() {
 		return nil
 	}
-	return &q.slots[(q.head+q.count)%len(q.slots)]
+	f := &q.slots[(q.head+q.count)%len(q.slots)]
+	f.enc = nil
+	return f
 }
 
 func (q *frameQueue) commit() { q.count++ }

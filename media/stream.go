@@ -40,23 +40,30 @@ type Digit struct {
 // Stream is one call's RTP session on one local port. Its methods are
 // safe for concurrent use, but one producer (Play, Echo, SendDTMF) runs
 // at a time: a second waits for the first to finish.
+//
+// What only sending needs — the frame queue, the send buffer, a place on
+// a pacer — is set up when the first producer starts, so a call that
+// never plays anything (a signalling-only call) costs a socket, its
+// receive goroutine and little else.
 type Stream struct {
 	e     *Engine
 	conn  *net.UDPConn
 	port  int
 	local netip.AddrPort
-	log   *slog.Logger
 	ctr   counters
 
-	// placement on the pacer's wheel; guarded by pacer.mu
+	// placement on the pacer's wheel: pacer is set (once, with both
+	// pacer.mu and mu held) when the stream joins it; slot and slotIdx
+	// are guarded by pacer.mu.
 	pacer   *pacer
 	slot    int
 	slotIdx int
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
+	outOnce   sync.Once     // sets up the send side (output)
 	outSem    chan struct{} // held by the running producer
-	space     chan struct{} // the pacer took a frame (capacity 1)
+	space     chan struct{} // the queue fell to queueLowWater or emptied (capacity 1)
 
 	mu sync.Mutex
 	// guarded by mu
@@ -74,6 +81,7 @@ type Stream struct {
 	onLatch   func(netip.AddrPort)
 	timeout   time.Duration
 	onTimeout func()
+	toTimer   *time.Timer   // runs checkTimeout; nil until a timeout is set
 	lastRecv  time.Duration // engine mono time of the last accepted packet
 	timedOut  bool
 	taps      []*Tap
@@ -95,7 +103,7 @@ type Stream struct {
 	// receive side, guarded by mu
 	gate   sourceGate
 	rxPkt  rtp.Packet
-	rxPCM  []int16
+	rxPCM  []int16 // decoded audio for the taps; allocated with the first tap
 	dtmfRx dtmfReceiver
 }
 
@@ -112,19 +120,31 @@ func newStream(e *Engine, conn *net.UDPConn, port int) *Stream {
 		port:    port,
 		local:   netip.AddrPortFrom(local.Addr().Unmap(), local.Port()),
 		done:    make(chan struct{}),
-		outSem:  make(chan struct{}, 1),
-		space:   make(chan struct{}, 1),
 		codec:   PCMU,
 		spf:     PCMU.FrameSamples(),
 		slotIdx: -1,
 		tsBase:  rand.Uint32(),
-		sendBuf: make([]byte, maxRTPHdr+rxBufSize),
-		rxPCM:   make([]int16, rxBufSize),
 	}
-	s.log = e.log.With("rtp_port", s.local.Port())
-	s.queue = newFrameQueue(queueDepth, s.spf)
 	s.hdr = rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32())}
 	return s
+}
+
+// logger is the stream's logger (made when there is something to log).
+func (s *Stream) logger() *slog.Logger { return s.e.log.With("rtp_port", s.local.Port()) }
+
+// output sets up the send side on the first call: the producer
+// semaphore, the frame queue and send buffer, and a place on the least
+// loaded pacer. Producers call it first; a closed stream gets no place.
+func (s *Stream) output() {
+	s.outOnce.Do(func() {
+		s.outSem = make(chan struct{}, 1)
+		s.space = make(chan struct{}, 1)
+		s.mu.Lock()
+		s.queue = newFrameQueue(queueDepth, s.spf)
+		s.sendBuf = make([]byte, maxRTPHdr+rxBufSize)
+		s.mu.Unlock()
+		s.e.leastLoadedPacer().add(s)
+	})
 }
 
 // LocalAddr is the address the stream's socket is bound to. With an
@@ -205,7 +225,8 @@ func (s *Stream) OnLatch(f func(netip.AddrPort)) {
 // starts now and restarts at every accepted packet; it only runs while
 // the stream is started. d <= 0 disables it; a new call replaces the
 // previous timeout and re-arms it (use a longer one while the call is on
-// hold). The check runs once per 20 ms period.
+// hold). One timer per stream checks it when it would expire, so packets
+// cost nothing but a clock reading.
 func (s *Stream) SetMediaTimeout(d time.Duration, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -213,6 +234,40 @@ func (s *Stream) SetMediaTimeout(d time.Duration, f func()) {
 	s.onTimeout = f
 	s.lastRecv = s.e.mono()
 	s.timedOut = false
+	switch {
+	case s.closed:
+	case d <= 0 || f == nil:
+		if s.toTimer != nil {
+			s.toTimer.Stop()
+		}
+	case s.toTimer == nil:
+		s.toTimer = time.AfterFunc(d, s.checkTimeout)
+	default:
+		s.toTimer.Reset(d)
+	}
+}
+
+// checkTimeout runs when the media timeout may have expired: it calls
+// the timeout function, or re-arms the timer for what is left.
+func (s *Stream) checkTimeout() {
+	s.mu.Lock()
+	if s.closed || s.timedOut || s.timeout <= 0 || s.onTimeout == nil {
+		s.mu.Unlock()
+		return
+	}
+	idle := time.Duration(0)
+	if s.started {
+		idle = s.e.mono() - s.lastRecv
+	}
+	if idle < s.timeout {
+		s.toTimer.Reset(s.timeout - idle)
+		s.mu.Unlock()
+		return
+	}
+	s.timedOut = true
+	f := s.onTimeout
+	s.mu.Unlock()
+	f()
 }
 
 // Start starts the receive loop. Packets that arrive before Start wait in
@@ -255,13 +310,17 @@ func (s *Stream) Close() error {
 		s.queue.flush()
 		taps := s.taps
 		s.taps = nil
+		p := s.pacer
+		if s.toTimer != nil {
+			s.toTimer.Stop()
+		}
 		s.mu.Unlock()
 		for _, t := range taps {
 			t.finish()
 		}
 		close(s.done)
-		if s.pacer != nil {
-			s.pacer.remove(s)
+		if p != nil {
+			p.remove(s)
 		}
 		_ = s.conn.Close()
 		s.e.forget(s)
@@ -339,7 +398,7 @@ func (s *Stream) receive(b []byte, from netip.AddrPort) {
 	if s.latch && !s.latched {
 		s.latched = true
 		if latchNow {
-			s.log.Info("RTP auto-adjust: latched onto the media source",
+			s.logger().Info("RTP auto-adjust: latched onto the media source",
 				"sdp", s.sdpRemote.String(), "source", from.String())
 			s.remote = from
 			latched = s.onLatch
@@ -395,19 +454,14 @@ func (s *Stream) receive(b []byte, from netip.AddrPort) {
 // not played.
 const ptComfortNoise = 13
 
-// tick is the pacer's visit for one period: check the media timeout and
-// send the next queued frame, if any. The pacer holds its own lock, never
-// the stream's, when calling it.
+// tick is the pacer's visit for one period: send the next queued frame,
+// if any. The pacer holds its own lock, never the stream's, when calling
+// it.
 func (s *Stream) tick(period uint64, deadline time.Duration) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
-	}
-	var fire func()
-	if s.timeout > 0 && s.started && !s.timedOut && s.onTimeout != nil && s.e.mono()-s.lastRecv > s.timeout {
-		s.timedOut = true
-		fire = s.onTimeout
 	}
 	f := s.queue.pop()
 	if f == nil {
@@ -415,9 +469,6 @@ func (s *Stream) tick(period uint64, deadline time.Duration) {
 			s.ctr.underruns.Add(1)
 		}
 		s.mu.Unlock()
-		if fire != nil {
-			go fire()
-		}
 		return
 	}
 	switch f.kind {
@@ -428,13 +479,17 @@ func (s *Stream) tick(period uint64, deadline time.Duration) {
 		s.sendDTMFFrame(&f.ev, period, deadline)
 	case frameGap:
 	}
+	left := s.queue.count
 	s.mu.Unlock()
-	select {
-	case s.space <- struct{}{}:
-	default:
-	}
-	if fire != nil {
-		go fire()
+	// Wake the producer when the queue falls to queueLowWater (it
+	// refills it) or empties (Play and SendDTMF wait for that at the end),
+	// not after every frame: a wake-up costs more than the rest of the
+	// visit.
+	if left == queueLowWater || left == 0 {
+		select {
+		case s.space <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -456,7 +511,12 @@ func (s *Stream) sendAudio(f *frame, period uint64, deadline time.Duration) {
 	s.hdr.Timestamp = s.timestamp(period)
 	s.hdr.Marker = !s.everSent || s.needMark || period != s.lastSent+1
 	s.needMark = false
-	n := s.codec.Encode(s.sendBuf[12:], f.pcm)
+	var n int
+	if f.enc != nil && f.encAlaw == s.codec.isAlaw() {
+		n = copy(s.sendBuf[12:], f.enc)
+	} else {
+		n = s.codec.Encode(s.sendBuf[12:], f.pcm)
+	}
 	s.write(12+n, period, deadline)
 }
 

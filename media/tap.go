@@ -34,6 +34,9 @@ func (s *Stream) Tap(capacity time.Duration) *Tap {
 		t.ended = true
 		return t
 	}
+	if s.rxPCM == nil {
+		s.rxPCM = make([]int16, rxBufSize)
+	}
 	s.taps = append(s.taps, t)
 	return t
 }

@@ -317,6 +317,77 @@ type toneSource struct {
 	scale     float32
 	decayTick int
 	cur       *toneOp
+
+	// cyc is one period of the tone being rendered, when it has one
+	// short enough (see toneCycle); cycPos is the position in it.
+	cyc    *toneCycle
+	cycPos int
+	silent [2][]byte // a frame of encoded silence per law (µ, A), made on demand
+}
+
+// maxToneCycle bounds the period, in samples, of a tone rendered from a
+// precomputed cycle (a quarter of a second at 8 kHz); tones with a longer
+// period (or none: non-integer frequencies, a volume ramp) are rendered
+// sample by sample.
+const maxToneCycle = 2000
+
+// maxEncodedFrame is the longest frame readEncoded serves from a cycle
+// (40 ms at 8 kHz): the cycle's tables run this far past one period, so
+// every frame is one contiguous window.
+const maxEncodedFrame = 320
+
+// toneCycle is one period of a periodic tone: the samples of a tone whose
+// frequencies are all whole numbers repeat every rate/gcd(rate, f1, f2,
+// ...) samples. The tables are never modified once built, so frames may
+// point into them after the source has moved on.
+type toneCycle struct {
+	op    *toneOp
+	scale float32
+	n     int       // period in samples
+	pcm   []int16   // n + maxEncodedFrame samples: the period, then its start again
+	enc   [2][]byte // pcm encoded, µ-law and A-law, built on demand
+}
+
+// newToneCycle renders one period of op's frequencies at rate and
+// scale, or returns nil when the tone has no short period.
+func newToneCycle(op *toneOp, rate int, scale float32) *toneCycle {
+	g := rate
+	for _, f := range op.freqs {
+		if f != math.Trunc(f) || f >= float64(rate) {
+			return nil
+		}
+		g = int(gcd(int64(g), int64(f)))
+	}
+	n := rate / g
+	if n > maxToneCycle {
+		return nil
+	}
+	c := &toneCycle{op: op, scale: scale, n: n, pcm: make([]int16, n+maxEncodedFrame)}
+	gain := float64(scale) / float64(len(op.freqs))
+	for k := range c.pcm {
+		var sum float64
+		for _, f := range op.freqs {
+			sum += math.Sin(2 * math.Pi * f * float64(k%n) / float64(rate))
+		}
+		c.pcm[k] = int16(sum * gain)
+	}
+	return c
+}
+
+// encoded returns the cycle's samples encoded with the G.711 law (alaw
+// or µ-law), building the table on first use.
+func (c *toneCycle) encoded(alaw bool) []byte {
+	i := 0
+	codec := PCMU
+	if alaw {
+		i, codec = 1, PCMA
+	}
+	if c.enc[i] == nil {
+		b := make([]byte, len(c.pcm))
+		codec.Encode(b, c.pcm)
+		c.enc[i] = b
+	}
+	return c.enc[i]
 }
 
 // NewToneSource renders spec at rate (samples per second). plays is the
@@ -427,6 +498,15 @@ func (t *toneSource) begin(op *toneOp) {
 	t.vol = t.volume
 	t.scale = toneScale(t.vol)
 	t.decayTick = 0
+	t.cycPos = 0
+	switch {
+	case t.decayDir != 0:
+		t.cyc = nil // the level changes as it plays: no fixed period
+	case t.cyc != nil && t.cyc.op == op && t.cyc.scale == t.scale:
+		// the same tone again (l=, L=, loops): the same cycle
+	default:
+		t.cyc = newToneCycle(op, t.rate, t.scale)
+	}
 }
 
 // next positions on the next tone to render; false at the end of a play.
@@ -507,9 +587,53 @@ func (t *toneSource) Read(pcm []int16) (int, error) {
 	return n, nil
 }
 
+// readEncoded is Read for a caller that sends G.711 (alaw or µ-law):
+// when the whole of pcm comes from one period of a periodic tone, or from
+// its silence, it also returns those samples already encoded — a window
+// of a table that is never modified — so they need not be encoded per
+// packet. Otherwise enc is nil.
+func (t *toneSource) readEncoded(pcm []int16, alaw bool) (n int, enc []byte, err error) {
+	if !t.active || len(pcm) > maxEncodedFrame {
+		n, err = t.Read(pcm)
+		return n, nil, err
+	}
+	switch {
+	case t.cyc != nil && t.toneLeft >= len(pcm):
+		pos := t.cycPos
+		enc = t.cyc.encoded(alaw)[pos : pos+len(pcm)]
+	case t.toneLeft == 0 && t.waitLeft >= len(pcm):
+		law := 0
+		codec := PCMU
+		if alaw {
+			law, codec = 1, PCMA
+		}
+		if t.silent[law] == nil {
+			t.silent[law] = make([]byte, maxEncodedFrame)
+			codec.Encode(t.silent[law], make([]int16, maxEncodedFrame))
+		}
+		enc = t.silent[law][:len(pcm)]
+	}
+	n, err = t.Read(pcm)
+	if n != len(pcm) {
+		enc = nil
+	}
+	return n, enc, err
+}
+
 // render writes the current tone (then its wait) into out.
 func (t *toneSource) render(out []int16) int {
 	n := 0
+	if c := t.cyc; c != nil {
+		for n < len(out) && t.toneLeft > 0 {
+			m := min(len(out)-n, t.toneLeft, c.n-t.cycPos)
+			copy(out[n:n+m], c.pcm[t.cycPos:t.cycPos+m])
+			n += m
+			t.toneLeft -= m
+			if t.cycPos += m; t.cycPos == c.n {
+				t.cycPos = 0
+			}
+		}
+	}
 	sine := t.sine
 	const shift = 32 - sineBits
 	// The level never exceeds 0 dBm0 (about 0.7 of full scale), so the

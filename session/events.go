@@ -23,10 +23,14 @@ var verboseEvents = map[string]bool{
 }
 
 // CallState is the channel's call state as FreeSWITCH names it
-// (Channel-Call-State): DOWN, RINGING, EARLY, ACTIVE or HANGUP.
+// (Channel-Call-State): DOWN, RINGING, EARLY, ACTIVE, HELD, UNHELD or
+// HANGUP.
 func (s *Session) CallState() string {
 	if s.hungup.Load() {
 		return "HANGUP"
+	}
+	if h := s.holdCallState(); h != "" {
+		return h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -9,14 +9,16 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-voip/switchboard/apps"
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
@@ -53,6 +55,12 @@ type Config struct {
 	// LocalStreams opens local_stream://<name> (music on hold) at a rate;
 	// nil means no local streams.
 	LocalStreams func(name string, rate int) (media.Source, error)
+	// Observer, when not nil, is told how long hunts and applications
+	// take (metrics); see Observer.
+	Observer Observer
+	// Stores are the switch's data stores that the db and hash
+	// applications change (Session.DataStore); nil means none.
+	Stores apps.DataStores
 }
 
 // ErrOverloaded is returned by Admit when a limit is reached; endpoints
@@ -75,6 +83,8 @@ type Manager struct {
 	rateCount int
 
 	created atomic.Uint64
+	limits  atomic.Pointer[Limits] // set by SetLimits; nil: cfg's
+	ctl     managerControl         // pause and statistics (control.go)
 }
 
 // NewManager returns a Manager.
@@ -101,10 +111,14 @@ func (m *Manager) Admit() error {
 	if m.closed.Load() {
 		return ErrShuttingDown
 	}
-	if n := m.cfg.MaxSessions; n > 0 && m.Count() >= n {
+	if err := m.admitPaused(); err != nil {
+		return err
+	}
+	lim := m.Limits()
+	if n := lim.MaxSessions; n > 0 && m.Count() >= n {
 		return ErrOverloaded
 	}
-	if n := m.cfg.SessionsPerSecond; n > 0 {
+	if n := lim.SessionsPerSecond; n > 0 {
 		m.rateMu.Lock()
 		defer m.rateMu.Unlock()
 		now := time.Now()
@@ -125,6 +139,11 @@ type Inbound struct {
 	Profile  *caller.Profile // destination_number, context, dialplan, caller id, network_addr, ...
 	// Vars are the leg's initial channel variables (sip_*, ...), in order.
 	Vars [][2]string
+	// Store, if set, becomes the leg's variable store as it is: an
+	// endpoint that collects its variables in a vars.Store (sized for
+	// the whole call) hands it over instead of copying it through Vars.
+	// Vars, if any, are set into it.
+	Store *vars.Store
 	// UUID, if set, is used as the channel's UUID; otherwise one is made.
 	UUID string
 }
@@ -153,12 +172,16 @@ func (m *Manager) NewInbound(in Inbound) *Session {
 		p.ChanName = in.Endpoint.Name()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	store := in.Store
+	if store == nil {
+		store = vars.NewStoreSize(len(in.Vars) + 32) // room for what the call core sets
+	}
 	s := &Session{
 		m:       m,
 		uuid:    id,
 		ep:      in.Endpoint,
 		profile: p,
-		vars:    vars.NewStore(),
+		vars:    store,
 		ctx:     ctx,
 		cancel:  cancel,
 		dtmf:    newDTMFQueue(),
@@ -173,13 +196,14 @@ func (m *Manager) NewInbound(in Inbound) *Session {
 	s.vars.Set("call_uuid", id)
 	s.vars.Set("direction", "inbound")
 	s.vars.Set("channel_name", p.ChanName)
-	s.vars.Set("start_epoch", fmt.Sprint(now.Unix()))
-	s.vars.Set("start_uepoch", fmt.Sprint(now.UnixMicro()))
+	s.vars.Set("start_epoch", strconv.FormatInt(now.Unix(), 10))
+	s.vars.Set("start_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
 	s.state.Store(int32(CSNew))
 	m.mu.Lock()
 	m.byUUID[id] = s
 	m.mu.Unlock()
 	m.created.Add(1)
+	m.noteCreated(s)
 	return s
 }
 
@@ -253,5 +277,12 @@ func NewUUID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	hex.Encode(out[9:13], b[4:6])
+	hex.Encode(out[14:18], b[6:8])
+	hex.Encode(out[19:23], b[8:10])
+	hex.Encode(out[24:36], b[10:16])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }

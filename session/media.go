@@ -51,19 +51,15 @@ func (sm *sessionMedia) Play(ctx context.Context, uri string, stop func() bool) 
 	}
 	prefix, _ := s.Get("sound_prefix")
 	open := func(name string) (fs.File, error) { return snap.Open(name) }
-	src, err := media.OpenSource(uri, media.SourceOptions{Rate: 8000, Open: open, SoundPrefix: prefix, Logger: s.log, LocalStream: s.m.cfg.LocalStreams})
-	if err != nil {
-		return apps.PlayResult{}, err
-	}
-	defer src.Close()
-	r, err := sm.m.Play(ctx, src, stop)
-	return apps.PlayResult{Samples: r.Samples, Duration: r.Duration, Stopped: r.Stopped}, err
+	opts := media.SourceOptions{Rate: 8000, Open: open, SoundPrefix: prefix, Logger: s.log, LocalStream: s.m.cfg.LocalStreams}
+	// Break, hold and queued applications act on the playback (control.go).
+	return s.controlledPlay(ctx, sm.m, func() (media.Source, error) { return media.OpenSource(uri, opts) }, stop)
 }
 
 func (sm *sessionMedia) Echo(ctx context.Context, delay time.Duration, stop func() bool) error {
-	return sm.m.Echo(ctx, delay, stop)
+	return sm.s.controlledEcho(ctx, sm.m, delay, stop)
 }
 
 func (sm *sessionMedia) SendDTMF(ctx context.Context, digits string, dur time.Duration) error {
-	return sm.m.SendDTMF(ctx, digits, dur)
+	return sm.s.controlledDTMF(ctx, sm.m, digits, dur)
 }

@@ -76,6 +76,8 @@ type Session struct {
 	lastApp  string
 	lastData string
 
+	ctl control // queue, break and hold (control.go)
+
 	inband inbandState // in-band DTMF detection (inband.go)
 }
 
@@ -95,7 +97,9 @@ func (s *Session) State() State { return State(s.state.Load()) }
 
 func (s *Session) setState(st State) {
 	s.state.Store(int32(st))
-	s.log.Debug("state change", "state", st.String())
+	if s.log.Enabled(s.ctx, slog.LevelDebug) {
+		s.log.Debug("state change", "state", st.String())
+	}
 	s.fire("CHANNEL_STATE", nil)
 }
 
@@ -244,7 +248,9 @@ func (s *Session) Hangup(c cause.Cause) {
 		return
 	}
 	s.cause.Store(int32(c))
-	s.log.Info("hangup", "cause", c.String())
+	if s.log.Enabled(s.ctx, slog.LevelInfo) {
+		s.log.Info("hangup", "cause", c.String())
+	}
 	s.cancel()
 }
 
@@ -348,21 +354,7 @@ func (s *Session) takePark() bool {
 func (s *Session) waitParked() {
 	s.fire("CHANNEL_PARK", nil)
 	defer s.fire("CHANNEL_UNPARK", nil)
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			s.mu.Lock()
-			tr := s.transfer
-			s.mu.Unlock()
-			if tr {
-				return
-			}
-		}
-	}
+	s.parkLoop()
 }
 
 // route takes the current snapshot and hunts the caller's context.
@@ -391,8 +383,13 @@ func (s *Session) hunt(snap *conf.Snapshot, p *caller.Profile) *dialplan.Result 
 	if s.log.Enabled(s.ctx, slog.LevelDebug) {
 		env.Trace = func(line string) { s.log.Debug(line) }
 	}
-	s.log.Info(fmt.Sprintf("Processing %s <%s>->%s in context %s", p.CallerIDName, p.CallerIDNumber, p.DestinationNumber, p.Context))
-	return snap.Dialplan.Hunt(env)
+	if s.log.Enabled(s.ctx, slog.LevelInfo) {
+		s.log.Info(fmt.Sprintf("Processing %s <%s>->%s in context %s", p.CallerIDName, p.CallerIDNumber, p.DestinationNumber, p.Context))
+	}
+	start := time.Now()
+	res := snap.Dialplan.Hunt(env)
+	s.m.huntDone(res.Found, start)
+	return res
 }
 
 // inline runs an inline="true" action during the hunt, as exec_app does.
@@ -414,11 +411,13 @@ func (s *Session) inline(app, data string) {
 // CS_EXECUTE (hangup, transfer, park).
 func (s *Session) execute(steps []dialplan.Step) {
 	for _, st := range steps {
+		s.runQueued()
 		if !s.Ready() || s.pendingStop() {
 			return
 		}
 		s.exec(st.App, st.Data)
 	}
+	s.runQueued()
 }
 
 func (s *Session) pendingStop() bool {
@@ -460,7 +459,9 @@ func (s *Session) exec(app, data string) {
 	s.mu.Lock()
 	s.lastApp, s.lastData = app, data
 	s.mu.Unlock()
-	s.log.Debug(fmt.Sprintf("EXECUTE [depth=%d] %s %s(%s)", s.depth, s.profile.ChanName, app, data))
+	if s.log.Enabled(s.ctx, slog.LevelDebug) {
+		s.log.Debug(fmt.Sprintf("EXECUTE [depth=%d] %s %s(%s)", s.depth, s.profile.ChanName, app, data))
+	}
 	s.fire("CHANNEL_EXECUTE", func(e *events.Event) {
 		e.Add("Application", app)
 		e.Add("Application-Data", data)
@@ -480,9 +481,11 @@ func (s *Session) exec(app, data string) {
 			s.Hangup(cause.CCrash)
 		}
 	}()
+	start := time.Now()
 	if err := a.Run(s.ctx, s, data); err != nil {
 		s.log.Warn("application failed", "app", app, "data", data, "err", err)
 	}
+	s.m.appDone(app, start)
 }
 
 // Transfer re-routes the call (spec §2.9): the running action list stops
@@ -547,6 +550,7 @@ func (s *Session) Transfer(exten, dp, ctxName string) error {
 	s.transfer = true
 	s.parked = false
 	s.mu.Unlock()
+	s.ctl.signal()
 	s.log.Info(fmt.Sprintf("Transfer %s to %s[%s@%s]", old.ChanName, dp, exten, ctxName))
 	return nil
 }
@@ -616,30 +620,17 @@ func (s *Session) finish() {
 	s.fire("CHANNEL_HANGUP", nil)
 	s.mu.Lock()
 	s.profile.HungupTime = now.UnixMicro()
-	lastApp, lastData, answered := s.lastApp, s.lastData, s.answered
 	s.mu.Unlock()
-	s.vars.Set("last_app", lastApp)
-	s.vars.Set("last_arg", lastData)
-	s.vars.Set("end_epoch", strconv.FormatInt(now.Unix(), 10))
-	s.vars.Set("end_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
-	dur := now.Sub(s.created)
-	s.vars.Set("duration", strconv.Itoa(int(dur.Seconds())))
-	if answered {
-		if v, ok := s.vars.Get("answer_uepoch"); ok {
-			if us, err := strconv.ParseInt(v, 10, 64); err == nil {
-				s.vars.Set("billsec", strconv.Itoa(int(now.Sub(time.UnixMicro(us)).Seconds())))
-			}
-		}
-	} else {
-		s.vars.Set("billsec", "0")
-	}
+	s.setTimestamps()
 	s.setState(CSReporting)
 	s.fire("CHANNEL_HANGUP_COMPLETE", nil)
 	s.report()
 	s.setState(CSDestroy)
 	s.fire("CHANNEL_DESTROY", nil)
 	s.m.remove(s)
-	s.log.Info("session destroyed", "cause", c.String())
+	if s.log.Enabled(s.ctx, slog.LevelInfo) {
+		s.log.Info("session destroyed", "cause", c.String())
+	}
 	close(s.done)
 }
 

@@ -39,7 +39,6 @@ type call struct {
 	dlg    *sipgo.DialogServerSession
 	tx     sip.ServerTransaction
 	req    *sip.Request
-	log    *slog.Logger
 	name   string
 	src    netip.AddrPort
 	sess   *session.Session
@@ -98,8 +97,6 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	}
 	c.contact = p.contactFor(req, src)
 	c.latch = p.natACL(req, src.Addr())
-	callID := req.CallID().Value()
-	c.log = p.log.With("call_id", callID)
 	if offer != nil {
 		c.params, c.haveMedia = params, true
 		if err := c.applyRemote(); err != nil {
@@ -110,7 +107,7 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	}
 	c.setMediaVars(info.vars)
 	for _, name := range info.vars.refused {
-		c.log.Error(fmt.Sprintf("Invalid data (${%s} contains a variable)", name))
+		c.logger().Error(fmt.Sprintf("Invalid data (${%s} contains a variable)", name))
 	}
 	// The call counts until both its INVITE goroutine (run) and its
 	// hangup (Hangup, and the BYE it may send) are done.
@@ -118,7 +115,7 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	c.sess = p.e.cfg.Manager.NewInbound(session.Inbound{
 		Endpoint: c,
 		Profile:  info.profile,
-		Vars:     info.vars.vars,
+		Store:    info.vars.st,
 	})
 	// The receive goroutine starts after c.sess is set, so it sees it.
 	stream.OnDTMF(func(d media.Digit) { c.queueDTMF(d.Digit) })
@@ -126,6 +123,9 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	p.calls.Store(dlg.ID, c)
 	return c, nil
 }
+
+// logger is the call's logger (made when there is something to log).
+func (c *call) logger() *slog.Logger { return c.p.log.With("call_id", c.req.CallID().Value()) }
 
 // contactFor builds the Contact of our responses to req: ext-sip-ip for
 // callers outside the local network (when configured), else sip-ip, or
@@ -244,11 +244,7 @@ func (c *call) setMediaVars(l *varList) {
 
 // updateVars applies setMediaVars to the live session.
 func (c *call) updateVars() {
-	l := newVarList()
-	c.setMediaVars(l)
-	for _, kv := range l.vars {
-		c.sess.Vars().Set(kv[0], kv[1])
-	}
+	c.setMediaVars(&varList{st: c.sess.Vars()})
 }
 
 // run starts the session and then serves the INVITE transaction until its
@@ -277,7 +273,7 @@ func (c *call) run() {
 		case err != nil:
 			// No ACK within 64*T1, or the transaction broke: RFC 3261
 			// §13.3.1.4 says end the session.
-			c.log.Warn("sip: no ACK for our 200", "err", err)
+			c.logger().Warn("sip: no ACK for our 200", "err", err)
 			c.sess.Hangup(cause.CRecoveryOnTimerExpire)
 		default:
 			// ACKed: nothing retransmits the INVITE any more, so the
@@ -366,13 +362,13 @@ func (c *call) response(code int, reason string, body []byte) *sip.Response {
 	}
 	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, body)
 	if code > 100 {
-		res.AppendHeader(sip.HeaderClone(&c.contact))
+		res.AppendHeader(&c.contact) // shared: headers are only read once built
 	}
 	if body != nil {
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		res.AppendHeader(c.p.hdr.sdpType)
 	}
 	if code >= 200 && code < 300 {
-		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+		res.AppendHeader(c.p.hdr.allow)
 	}
 	c.p.decorate(res)
 	return res
@@ -589,29 +585,62 @@ func (c *call) Hangup(hc cause.Cause) {
 
 // sendBye sends BYE with a Reason header and waits (bounded) for its
 // answer.
+//
+// The BYE is built here rather than left to sipgo: its dialog headers go
+// first and the Via is added before the headers sipgo does not know
+// (Reason, User-Agent), so that sipgo's header lookups, which lower-case
+// every name they pass, find what they look for before reaching them.
 func (c *call) sendBye(hc cause.Cause) {
 	defer c.forget()
-	contact := c.dlg.InviteRequest.Contact()
+	inv := c.dlg.InviteRequest
+	contact := inv.Contact()
 	if contact == nil {
 		return
 	}
+	// sipgo waits for the ACK of our 200 before sending a BYE, polling
+	// with a new timer every T1; the INVITE goroutine ends at that ACK
+	// (or when the transaction gives up), so wait for it instead.
+	<-c.done
 	bye := sip.NewRequest(sip.BYE, *contact.Address.Clone())
-	bye.SetTransport(c.dlg.InviteRequest.Transport())
+	bye.SetTransport(inv.Transport())
+	if res := c.dlg.InviteResponse; res != nil && res.To() != nil {
+		from := res.To().AsFrom()
+		bye.AppendHeader(&from)
+	}
+	if f := inv.From(); f != nil {
+		to := f.AsTo()
+		bye.AppendHeader(&to)
+	}
+	if id := inv.CallID(); id != nil {
+		bye.AppendHeader(id) // shared with the INVITE: never modified
+	}
+	bye.AppendHeader(&sip.CSeqHeader{MethodName: sip.BYE}) // numbered by the dialog
+	maxFwd := sip.MaxForwardsHeader(70)
+	bye.AppendHeader(&maxFwd)
+	bye.AppendHeader(&c.contact)
+	if err := sipgo.ClientRequestAddVia(c.p.client, bye); err != nil {
+		c.logger().Debug("sip: BYE not sent", "err", err)
+		return
+	}
+	bye.SetBody(nil)
 	if h := reasonHeader(hc, c.sess.Vars().Get); h != nil {
 		bye.AppendHeader(h)
 	}
-	bye.AppendHeader(sip.HeaderClone(&c.contact))
-	bye.AppendHeader(sip.NewHeader("User-Agent", c.p.cfg.UserAgent))
-	if len(c.dlg.InviteRequest.GetHeaders("Record-Route")) == 0 {
+	bye.AppendHeader(c.p.hdr.userAgent)
+	if !hasHeader(inv, "Record-Route") {
 		// Symmetric signalling: in-dialog requests go where the INVITE
 		// came from (the caller's NAT binding, the TCP connection it
 		// opened), not to a Contact it may not be reachable at.
-		bye.SetDestination(c.src.String())
+		dst := c.req.Source()
+		if ap, err := netip.ParseAddrPort(dst); err != nil || ap != c.src {
+			dst = c.src.String()
+		}
+		bye.SetDestination(dst)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1+time.Second)
-	defer cancel()
-	if err := c.dlg.WriteBye(ctx, bye); err != nil {
-		c.log.Debug("sip: BYE not acknowledged", "err", err)
+	// No deadline of our own: the BYE's client transaction ends by
+	// itself (a final response, or Timer F after 64*T1).
+	if err := c.dlg.WriteBye(context.Background(), bye); err != nil {
+		c.logger().Debug("sip: BYE not acknowledged", "err", err)
 	}
 }
 
@@ -692,7 +721,7 @@ func (c *call) lateAnswer(body []byte) {
 		p, err = answerFromOffer(r, c.p.cfg.OutboundCodecs, c.p.cfg.DTMFType == dtmfRFC2833)
 	}
 	if err != nil {
-		c.log.Info("sip: the answer in the ACK is unusable; hanging up", "err", err)
+		c.logger().Info("sip: the answer in the ACK is unusable; hanging up", "err", err)
 		c.sess.Hangup(cause.CIncompatibleDestination)
 		return
 	}
@@ -702,7 +731,7 @@ func (c *call) lateAnswer(body []byte) {
 	err = c.applyRemote()
 	c.mu.Unlock()
 	if err != nil {
-		c.log.Warn("sip: media setup failed", "err", err)
+		c.logger().Warn("sip: media setup failed", "err", err)
 		c.sess.Hangup(cause.CIncompatibleDestination)
 		return
 	}
@@ -738,7 +767,7 @@ func (c *call) startMediaTimeout() {
 		}
 	}
 	c.stream.SetMediaTimeout(d, func() {
-		c.log.Info("sip: media timeout", "after", d)
+		c.logger().Info("sip: media timeout", "after", d)
 		c.sess.Hangup(cause.CMediaTimeout)
 	})
 }
@@ -794,7 +823,7 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 			params, err = negotiate(offer, p.negotiateOpts())
 		}
 		if err != nil {
-			c.log.Info("sip: re-INVITE offer refused; the call goes on as it was", "err", err)
+			c.logger().Info("sip: re-INVITE offer refused; the call goes on as it was", "err", err)
 			p.reply(req, tx, 488, "")
 			return
 		}
@@ -830,7 +859,7 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.mu.Unlock()
 	if err != nil {
-		c.log.Warn("sip: re-INVITE media update failed", "err", err)
+		c.logger().Warn("sip: re-INVITE media update failed", "err", err)
 		p.reply(req, tx, 488, "")
 		return
 	}
@@ -842,9 +871,9 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.startMediaTimeout()
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.HeaderClone(&c.contact))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(&c.contact)
+	res.AppendHeader(p.hdr.sdpType)
+	res.AppendHeader(p.hdr.allow)
 	p.decorate(res)
 	answered = true
 	c.retransmit2xx(tx, res)
@@ -858,7 +887,7 @@ func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
 	// come as soon as the far end reads it.
 	c.reinviting.Store(false)
 	if err := tx.Respond(res); err != nil {
-		c.log.Debug("sip: re-INVITE 200 not sent", "err", err)
+		c.logger().Debug("sip: re-INVITE 200 not sent", "err", err)
 		return
 	}
 	interval := sip.T1
@@ -880,7 +909,7 @@ func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
 			interval = min(2*interval, sip.T2)
 			timer.Reset(interval)
 		case <-deadline.C:
-			c.log.Warn("sip: no ACK for the re-INVITE's 200")
+			c.logger().Warn("sip: no ACK for the re-INVITE's 200")
 			return
 		case <-c.sess.Context().Done():
 			return

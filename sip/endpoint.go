@@ -77,6 +77,7 @@ type Endpoint struct {
 	cfg      Config
 	log      *slog.Logger
 	acl      atomic.Pointer[acl.Lists]
+	snap     atomic.Pointer[conf.Snapshot] // the directory calls are matched against; see ApplyReload
 	profiles []*profile
 
 	closing   atomic.Bool
@@ -112,6 +113,7 @@ func New(cfg Config) (*Endpoint, error) {
 		}
 	}
 	e.acl.Store(lists)
+	e.snap.Store(cfg.Snapshot)
 	applyTimers(cfg.Timers)
 	pcs, err := parseProfiles(cfg.Snapshot, log)
 	if err != nil {
@@ -346,8 +348,9 @@ type profile struct {
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	client  *sipgo.Client
-	dialogs *sipgo.DialogServerCache
-	calls   sync.Map // dialog id → *call
+	dialogs *sipgo.DialogUA // starts the server dialogs; calls (below) is our dialog table
+	calls   sync.Map        // dialog id → *call
+	hdr     sharedHeaders
 
 	mu      sync.Mutex
 	udpConn net.PacketConn
@@ -389,8 +392,8 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &profile{e: e, cfg: pc, log: log, ua: ua, srv: srv, client: client}
-	p.dialogs = sipgo.NewDialogServerCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: pc.SIPIP.String(), Port: pc.SIPPort}})
+	p := &profile{e: e, cfg: pc, log: log, ua: ua, srv: srv, client: client, hdr: newSharedHeaders(pc.UserAgent)}
+	p.dialogs = &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: pc.SIPIP.String(), Port: pc.SIPPort}}}
 	srv.OnInvite(p.onInvite)
 	srv.OnAck(p.onAck)
 	srv.OnBye(p.onBye)
@@ -429,7 +432,7 @@ func (p *profile) bind() error {
 		p.udpAddr, p.tcpAddr = uc.LocalAddr(), tl.Addr()
 		p.port = port
 		p.mu.Unlock()
-		p.dialogs = sipgo.NewDialogServerCache(p.client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: ip.String(), Port: port}})
+		p.dialogs = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: ip.String(), Port: port}}}
 		return nil
 	}
 	return lastErr

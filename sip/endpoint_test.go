@@ -91,6 +91,23 @@ func TestAnsweredCallWeHangUp(t *testing.T) {
 			if tag, _ := bye.From().Params.Get("tag"); tag != d.toTag {
 				t.Errorf("BYE From tag %q, want our dialog's %q", tag, d.toTag)
 			}
+			if tag, _ := bye.To().Params.Get("tag"); tag != d.fromTag || bye.To().Address.User != "1000" {
+				t.Errorf("BYE To %q, want the caller with tag %q", bye.To().Value(), d.fromTag)
+			}
+			if bye.CSeq() == nil || bye.CSeq().MethodName != sip.BYE || bye.CallID() == nil || bye.CallID().Value() != d.callID {
+				t.Errorf("BYE CSeq %v Call-ID %v", bye.CSeq(), bye.CallID())
+			}
+			if via := bye.Via(); via == nil || !strings.HasPrefix(via.Params.GetOr("branch", ""), "z9hG4bK") || !strings.EqualFold(via.Transport, network) {
+				t.Errorf("BYE Via %v", via)
+			}
+			for _, h := range []string{"Contact", "User-Agent", "Max-Forwards"} {
+				if header(bye, h) == "" {
+					t.Errorf("BYE without %s", h)
+				}
+			}
+			if len(bye.GetHeaders("Via")) != 1 || len(bye.GetHeaders("Reason")) != 1 || len(bye.GetHeaders("CSeq")) != 1 || len(bye.GetHeaders("From")) != 1 {
+				t.Errorf("BYE headers repeated:\n%s", bye)
+			}
 			u.answerRequest(bye, 200)
 			waitEnded(t, s)
 			if v, _ := s.Vars().Get("sip_hangup_disposition"); v != "send_bye" {
@@ -294,16 +311,22 @@ func TestOptionsAndUnknownDialogs(t *testing.T) {
 func TestRequestChecks(t *testing.T) {
 	env := newEnv(t, envOpts{})
 	tests := []struct {
-		name  string
-		extra []string
-		body  string
-		ctype string
-		code  int
+		name        string
+		extra       []string
+		body        string
+		ctype       string
+		code        int
+		reason      string // the response's reason phrase, when it matters
+		unsupported string // the Unsupported header of a 420
 	}{
-		{name: "unknown Require", extra: []string{"Require: nobodyknowsthisextension"}, code: 420},
+		{name: "unknown Require", extra: []string{"Require: nobodyknowsthisextension"}, code: 420, unsupported: "nobodyknowsthisextension"},
+		{name: "Require in two headers", extra: []string{"Require: one", "require: two , three"}, code: 420, unsupported: "one, two, three"},
 		{name: "unknown body type", body: "hello", ctype: "text/plain", code: 415},
 		{name: "Accept without SDP", extra: []string{"Accept: text/nobodyKnowsThis"}, code: 406},
-		{name: "two To headers", extra: []string{"To: <sip:other@127.0.0.1>"}, code: 400},
+		{name: "Accept without SDP in two headers", extra: []string{"Accept: text/plain", "accept: image/png;q=1"}, code: 406},
+		{name: "two To headers", extra: []string{"To: <sip:other@127.0.0.1>"}, code: 400, reason: "Duplicate To"},
+		{name: "two From headers, other case", extra: []string{"from: <sip:other@127.0.0.1>;tag=other"}, code: 400, reason: "Duplicate From"},
+		{name: "two Max-Forwards", extra: []string{"MAX-FORWARDS: 10"}, code: 400, reason: "Duplicate Max-Forwards"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,8 +346,11 @@ func TestRequestChecks(t *testing.T) {
 			if r.StatusCode != tt.code {
 				t.Errorf("got %d, want %d", r.StatusCode, tt.code)
 			}
-			if tt.code == 420 && header(r, "Unsupported") != "nobodyknowsthisextension" {
-				t.Errorf("Unsupported %q", header(r, "Unsupported"))
+			if tt.unsupported != "" && header(r, "Unsupported") != tt.unsupported {
+				t.Errorf("Unsupported %q, want %q", header(r, "Unsupported"), tt.unsupported)
+			}
+			if tt.reason != "" && r.Reason != tt.reason {
+				t.Errorf("reason %q, want %q", r.Reason, tt.reason)
 			}
 		})
 	}

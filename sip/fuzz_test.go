@@ -44,11 +44,12 @@ func FuzzInviteToVars(f *testing.F) {
 			return
 		}
 		info := inviteInfo(req, "internal", netip.MustParseAddrPort("198.51.100.2:5062"), "udp")
-		for _, kv := range info.vars.vars {
-			if vars.HasReference(kv[1]) {
-				t.Fatalf("variable %s stored with a reference: %q", kv[0], kv[1])
+		info.vars.st.Range(func(name, value string) bool {
+			if vars.HasReference(value) {
+				t.Fatalf("variable %s stored with a reference: %q", name, value)
 			}
-		}
+			return true
+		})
 		p := info.profile
 		for _, v := range []string{p.CallerIDName, p.CallerIDNumber, p.DestinationNumber, p.ANI, p.ANIII, p.Username, info.chanID} {
 			if vars.HasReference(v) {

@@ -156,14 +156,40 @@ func (p *profile) reply(req *sip.Request, tx sip.ServerTransaction, code int, re
 	}
 }
 
+// sharedHeaders are headers a profile's messages carry, built once and
+// appended to every message that needs them: sipgo only reads a header
+// once it is in a message (it shares its own Contact the same way).
+type sharedHeaders struct {
+	userAgent sip.Header // User-Agent: user-agent-string
+	allow     sip.Header // Allow: allowMethods
+	sdpType   sip.Header // Content-Type: application/sdp
+}
+
+func newSharedHeaders(userAgent string) sharedHeaders {
+	return sharedHeaders{
+		userAgent: sip.NewHeader("User-Agent", userAgent),
+		allow:     sip.NewHeader("Allow", allowMethods),
+		sdpType:   sip.NewHeader("Content-Type", "application/sdp"),
+	}
+}
+
 // decorate adds the headers every response of ours carries.
 func (p *profile) decorate(res *sip.Response) {
-	if res.GetHeader("User-Agent") == nil {
-		res.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
+	hasUA, hasAllow := false, false
+	for _, h := range res.Headers() {
+		switch n := h.Name(); {
+		case asciiEqualFold(n, "User-Agent"):
+			hasUA = true
+		case asciiEqualFold(n, "Allow"):
+			hasAllow = true
+		}
+	}
+	if !hasUA {
+		res.AppendHeader(p.hdr.userAgent)
 	}
 	if res.StatusCode == 405 || res.StatusCode == 200 || res.StatusCode == 501 {
-		if res.GetHeader("Allow") == nil {
-			res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+		if !hasAllow {
+			res.AppendHeader(p.hdr.allow)
 		}
 	}
 }
@@ -190,11 +216,9 @@ func (p *profile) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool 
 		p.reply(req, tx, 400, "Missing Mandatory Header")
 		return false
 	}
-	for _, name := range []string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"} {
-		if len(req.GetHeaders(name)) > 1 {
-			p.reply(req, tx, 400, "Duplicate "+name)
-			return false
-		}
+	if name := duplicateHeader(req); name != "" {
+		p.reply(req, tx, 400, "Duplicate "+name)
+		return false
 	}
 	if req.CSeq().MethodName != req.Method {
 		p.reply(req, tx, 400, "CSeq Method Mismatch")
@@ -208,7 +232,10 @@ func (p *profile) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool 
 		return true
 	}
 	var unsupported []string
-	for _, h := range req.GetHeaders("Require") {
+	for _, h := range req.Headers() {
+		if !asciiEqualFold(h.Name(), "Require") {
+			continue
+		}
 		for _, opt := range strings.Split(h.Value(), ",") {
 			if opt = strings.TrimSpace(opt); opt != "" {
 				unsupported = append(unsupported, opt)
@@ -220,6 +247,41 @@ func (p *profile) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool 
 		return false
 	}
 	return true
+}
+
+// hasHeader reports whether m has a header called name (ASCII case
+// ignored), without sipgo's lower-casing of every name it passes.
+func hasHeader(m interface{ Headers() []sip.Header }, name string) bool {
+	for _, h := range m.Headers() {
+		if asciiEqualFold(h.Name(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// singleHeaders may appear at most once in a request.
+var singleHeaders = [...]string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// duplicateHeader returns the first of singleHeaders that req repeats, or
+// "". One pass, no allocation.
+func duplicateHeader(req *sip.Request) string {
+	var count [len(singleHeaders)]int
+	for _, h := range req.Headers() {
+		n := h.Name()
+		for i, name := range singleHeaders {
+			if asciiEqualFold(n, name) {
+				count[i]++
+				break
+			}
+		}
+	}
+	for i, c := range count {
+		if c > 1 {
+			return singleHeaders[i]
+		}
+	}
+	return ""
 }
 
 func (p *profile) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
@@ -263,7 +325,7 @@ func (p *profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil {
 		return
 	}
-	if err := p.dialogs.ReadAck(req, tx); err != nil {
+	if err := c.dlg.ReadAck(req, tx); err != nil {
 		p.log.Debug("sip: ACK does not fit its dialog", "err", err)
 	}
 	c.onAck(req)
@@ -288,7 +350,7 @@ func (p *profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	// the session up only after: the hangup removes the dialog sipgo
 	// needs to answer.
 	c.markBye()
-	if err := p.dialogs.ReadBye(req, tx); err != nil {
+	if err := c.dlg.ReadBye(req, tx); err != nil {
 		p.reply(req, tx, 481, "")
 	}
 	c.afterBye(req)
@@ -378,11 +440,12 @@ func isSDP(ct string) bool {
 // acceptsSDP reports whether the request's Accept headers (if any) allow
 // an SDP body in our responses.
 func acceptsSDP(req *sip.Request) bool {
-	hs := req.GetHeaders("Accept")
-	if len(hs) == 0 {
-		return true
-	}
-	for _, h := range hs {
+	found := false
+	for _, h := range req.Headers() {
+		if !asciiEqualFold(h.Name(), "Accept") {
+			continue
+		}
+		found = true
 		for _, t := range strings.Split(h.Value(), ",") {
 			mt := strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0]))
 			if mt == "application/sdp" || mt == "application/*" || mt == "*/*" || mt == "" {
@@ -390,7 +453,7 @@ func acceptsSDP(req *sip.Request) bool {
 			}
 		}
 	}
-	return false
+	return !found
 }
 
 func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -563,7 +626,7 @@ func (p *profile) applyUser(token string, info *callInfo) string {
 	if !ok {
 		return ""
 	}
-	d := p.e.cfg.Snapshot.Domain(domain)
+	d := p.e.snap.Load().Domain(domain)
 	if d == nil {
 		return ""
 	}
@@ -633,10 +696,11 @@ func reasonHeader(c cause.Cause, get func(string) (string, bool)) sip.Header {
 		}
 	}
 	n := c.Q850()
+	proto := "SIP;cause="
 	if n > 0 && n < 128 {
-		return sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d;text=\"%s\"", n, c.String()))
+		proto = "Q.850;cause="
 	}
-	return sip.NewHeader("Reason", fmt.Sprintf("SIP;cause=%d;text=\"%s\"", n, c.String()))
+	return sip.NewHeader("Reason", proto+strconv.Itoa(n)+";text=\""+c.String()+"\"")
 }
 
 // causeFromReason reads a Q.850 cause from a Reason header value.

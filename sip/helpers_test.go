@@ -121,11 +121,12 @@ type envOpts struct {
 	acl         string // <list>s for acl.conf
 	maxSessions int
 	sps         int
+	logger      *slog.Logger // nil: testLogger
 }
 
 // testEnv is a running endpoint with its session manager and media.
 type testEnv struct {
-	t    *testing.T
+	t    testing.TB
 	ep   *Endpoint
 	mgr  *session.Manager
 	snap *conf.Snapshot
@@ -133,7 +134,7 @@ type testEnv struct {
 	tcp  *net.TCPAddr
 }
 
-func newEnv(t *testing.T, o envOpts) *testEnv {
+func newEnv(t testing.TB, o envOpts) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	settings := o.settings
@@ -168,7 +169,10 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := testLogger(t)
+	log := o.logger
+	if log == nil {
+		log = testLogger(t)
+	}
 	mgr := session.NewManager(session.Config{
 		Snapshot:          func() *conf.Snapshot { return snap },
 		MaxSessions:       o.maxSessions,
@@ -209,14 +213,14 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 
 // testLogger writes to the test log only when -v is given and the test
 // fails, keeping passing runs quiet.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if !testing.Verbose() {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pion/sdp/v3"
-
 	"github.com/switchboard-voip/switchboard/media"
 )
 
@@ -49,8 +47,42 @@ type sdpMedia struct {
 	connSet bool
 	connBad bool // a c= line we cannot use (hostname, multicast, garbage)
 	dir     string
-	rtpmaps map[int]rtpmap
+	rtpmaps ptMaps
 	ptime   int
+}
+
+// ptMaps are the a=rtpmap lines of an m= section: at most one per payload
+// type (0-127), the first definition winning.
+type ptMaps struct {
+	defined [2]uint64 // bit pt: pt has an rtpmap
+	list    []ptMap
+}
+
+type ptMap struct {
+	pt int
+	rtpmap
+}
+
+func (m *ptMaps) has(pt int) bool { return m.defined[pt>>6]&(1<<(pt&63)) != 0 }
+
+func (m *ptMaps) add(pt int, rm rtpmap) {
+	m.defined[pt>>6] |= 1 << (pt & 63)
+	if m.list == nil {
+		m.list = make([]ptMap, 0, 4) // an offer's usual rtpmaps in one allocation
+	}
+	m.list = append(m.list, ptMap{pt, rm})
+}
+
+func (m *ptMaps) get(pt int) (rtpmap, bool) {
+	if !m.has(pt) {
+		return rtpmap{}, false
+	}
+	for _, e := range m.list {
+		if e.pt == pt {
+			return e.rtpmap, true
+		}
+	}
+	return rtpmap{}, false
 }
 
 // remoteSDP is a far end's session description, parsed leniently: lines
@@ -71,15 +103,16 @@ func parseSDP(body []byte) (*remoteSDP, error) {
 	r := &remoteSDP{}
 	var cur *sdpMedia
 	lines := 0
-	for len(body) > 0 && lines < maxSDPLines {
-		var line []byte
-		if i := indexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
+	rest := string(body) // one copy; the lines are slices of it
+	for len(rest) > 0 && lines < maxSDPLines {
+		var line string
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
 		} else {
-			line, body = body, nil
+			line, rest = rest, ""
 		}
 		lines++
-		s := strings.TrimRight(string(line), "\r \t")
+		s := strings.TrimRight(line, "\r \t")
 		if len(s) < 2 || s[1] != '=' {
 			continue
 		}
@@ -111,17 +144,8 @@ func parseSDP(body []byte) (*remoteSDP, error) {
 	return r, nil
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
 func parseMLine(val string) *sdpMedia {
-	m := &sdpMedia{port: -1, rtpmaps: make(map[int]rtpmap)}
+	m := &sdpMedia{port: -1}
 	f := strings.Fields(val)
 	if len(f) > 0 {
 		m.media = strings.ToLower(f[0])
@@ -187,20 +211,22 @@ func parseAttr(r *remoteSDP, cur *sdpMedia, val string) {
 		if err != nil || pt < 0 || pt > 127 {
 			return
 		}
-		if _, dup := cur.rtpmaps[pt]; dup {
+		if cur.rtpmaps.has(pt) {
 			return // the first definition of a payload type stands
 		}
-		parts := strings.Split(strings.TrimSpace(enc), "/")
-		rm := rtpmap{name: parts[0], channels: 1}
-		if len(parts) > 1 {
-			rm.rate, _ = strconv.Atoi(parts[1])
-		}
-		if len(parts) > 2 {
-			if n, err := strconv.Atoi(parts[2]); err == nil {
-				rm.channels = n
+		name, params, hasRate := strings.Cut(strings.TrimSpace(enc), "/")
+		rm := rtpmap{name: name, channels: 1}
+		if hasRate {
+			rate, channels, hasChannels := strings.Cut(params, "/")
+			rm.rate, _ = strconv.Atoi(rate)
+			if hasChannels {
+				channels, _, _ = strings.Cut(channels, "/")
+				if n, err := strconv.Atoi(channels); err == nil {
+					rm.channels = n
+				}
 			}
 		}
-		cur.rtpmaps[pt] = rm
+		cur.rtpmaps.add(pt, rm)
 	case "ptime":
 		if cur == nil {
 			return
@@ -231,15 +257,15 @@ type offeredFormat struct {
 // formatsOf lists the payload types of m in order, each once, with what
 // they mean (rtpmap, else the static table); unknown ones are skipped.
 func formatsOf(m *sdpMedia) []offeredFormat {
-	seen := make(map[int]bool, len(m.formats))
-	var out []offeredFormat
+	var seen [128]bool
+	out := make([]offeredFormat, 0, len(m.formats))
 	for _, tok := range m.formats {
 		pt, err := strconv.Atoi(tok)
 		if err != nil || pt < 0 || pt > 127 || seen[pt] {
 			continue
 		}
 		seen[pt] = true
-		rm, ok := m.rtpmaps[pt]
+		rm, ok := m.rtpmaps.get(pt)
 		if !ok {
 			if rm, ok = staticPT(pt); !ok {
 				continue
@@ -391,81 +417,92 @@ func addrType(a netip.Addr) string {
 
 // buildSDP writes our description. When remote is not nil it is an
 // answer: the m= lines mirror the offer's, every one but the audio line at
-// index audio rejected with port 0 (RFC 3264 §6).
+// index audio rejected with port 0 (RFC 3264 §6). It writes the lines
+// straight into one buffer, in the layout pion/sdp's Marshal produces.
 func buildSDP(o *sdpOrigin, l localMedia, remote *remoteSDP, audio int) ([]byte, error) {
 	o.version++
 	ip := l.addr.Addr().Unmap()
-	conn := &sdp.ConnectionInformation{
-		NetworkType: "IN",
-		AddressType: addrType(ip),
-		Address:     &sdp.Address{Address: ip.String()},
-	}
-	sd := &sdp.SessionDescription{
-		Version: 0,
-		Origin: sdp.Origin{
-			Username:       o.user,
-			SessionID:      o.id,
-			SessionVersion: o.version,
-			NetworkType:    "IN",
-			AddressType:    addrType(ip),
-			UnicastAddress: ip.String(),
-		},
-		SessionName:           sdp.SessionName(o.user),
-		ConnectionInformation: conn,
-		TimeDescriptions:      []sdp.TimeDescription{{Timing: sdp.Timing{}}},
-	}
-	audioDesc := func() *sdp.MediaDescription {
-		md := &sdp.MediaDescription{
-			MediaName: sdp.MediaName{
-				Media:  "audio",
-				Port:   sdp.RangedPort{Value: int(l.addr.Port())},
-				Protos: []string{"RTP", "AVP"},
-			},
-		}
+	at := addrType(ip)
+	b := make([]byte, 0, 320)
+	b = append(b, "v=0\r\no="...)
+	b = append(b, o.user...)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, o.id, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, o.version, 10)
+	b = append(b, " IN "...)
+	b = append(b, at...)
+	b = append(b, ' ')
+	b = ip.AppendTo(b)
+	b = append(b, "\r\ns="...)
+	b = append(b, o.user...)
+	b = append(b, "\r\nc=IN "...)
+	b = append(b, at...)
+	b = append(b, ' ')
+	b = ip.AppendTo(b)
+	b = append(b, "\r\nt=0 0\r\n"...)
+	audioDesc := func(b []byte) []byte {
+		b = append(b, "m=audio "...)
+		b = strconv.AppendUint(b, uint64(l.addr.Port()), 10)
+		b = append(b, " RTP/AVP"...)
 		for _, c := range l.codecs {
-			md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(c.PayloadType)))
-			md.WithValueAttribute("rtpmap", fmt.Sprintf("%d %s/%d", c.PayloadType, c.Name, c.ClockRate))
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, uint64(c.PayloadType), 10)
 		}
 		if l.tePT >= 0 {
-			md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(l.tePT))
-			md.WithValueAttribute("rtpmap", fmt.Sprintf("%d telephone-event/8000", l.tePT))
-			md.WithValueAttribute("fmtp", fmt.Sprintf("%d 0-16", l.tePT))
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(l.tePT), 10)
 		}
-		md.WithValueAttribute("ptime", "20")
-		md.WithPropertyAttribute(l.dir)
-		return md
+		b = append(b, "\r\n"...)
+		for _, c := range l.codecs {
+			b = append(b, "a=rtpmap:"...)
+			b = strconv.AppendUint(b, uint64(c.PayloadType), 10)
+			b = append(b, ' ')
+			b = append(b, c.Name...)
+			b = append(b, '/')
+			b = strconv.AppendInt(b, int64(c.ClockRate), 10)
+			b = append(b, "\r\n"...)
+		}
+		if l.tePT >= 0 {
+			b = append(b, "a=rtpmap:"...)
+			b = strconv.AppendInt(b, int64(l.tePT), 10)
+			b = append(b, " telephone-event/8000\r\na=fmtp:"...)
+			b = strconv.AppendInt(b, int64(l.tePT), 10)
+			b = append(b, " 0-16\r\n"...)
+		}
+		b = append(b, "a=ptime:20\r\na="...)
+		b = append(b, l.dir...)
+		return append(b, "\r\n"...)
 	}
 	if remote == nil {
-		sd.MediaDescriptions = []*sdp.MediaDescription{audioDesc()}
-	} else {
-		for i, m := range remote.media {
-			if i == audio {
-				sd.MediaDescriptions = append(sd.MediaDescriptions, audioDesc())
-				continue
-			}
-			name := m.media
-			if !sdpWord(name) {
-				name = "audio"
-			}
-			proto := m.proto
-			if !sdpToken(proto) {
-				proto = "RTP/AVP"
-			}
-			format := "0"
-			if len(m.formats) > 0 && sdpToken(m.formats[0]) {
-				format = m.formats[0]
-			}
-			sd.MediaDescriptions = append(sd.MediaDescriptions, &sdp.MediaDescription{
-				MediaName: sdp.MediaName{
-					Media:   name,
-					Port:    sdp.RangedPort{Value: 0},
-					Protos:  strings.Split(proto, "/"),
-					Formats: []string{format},
-				},
-			})
-		}
+		return audioDesc(b), nil
 	}
-	return sd.Marshal()
+	for i, m := range remote.media {
+		if i == audio {
+			b = audioDesc(b)
+			continue
+		}
+		name := m.media
+		if !sdpWord(name) {
+			name = "audio"
+		}
+		proto := m.proto
+		if !sdpToken(proto) {
+			proto = "RTP/AVP"
+		}
+		format := "0"
+		if len(m.formats) > 0 && sdpToken(m.formats[0]) {
+			format = m.formats[0]
+		}
+		b = append(b, "m="...)
+		b = append(b, name...)
+		b = append(b, " 0 "...)
+		b = append(b, proto...)
+		b = append(b, ' ')
+		b = append(b, format...)
+		b = append(b, "\r\n"...)
+	}
+	return b, nil
 }
 
 // sdpToken reports whether s is safe to echo back in our SDP: a short

@@ -48,17 +48,23 @@ func needsClean(s string) bool {
 	return false
 }
 
-// varList collects channel variables in order. Values from the wire that
-// hold a ${...} reference are refused (not stored), as FreeSWITCH refuses
-// them in switch_channel_set_variable; the refused names are kept for the
-// log.
+// varList collects a call's channel variables, in order, straight into
+// the store the session will use. Values from the wire that hold a ${...}
+// reference are refused (not stored), as FreeSWITCH refuses them in
+// switch_channel_set_variable; the refused names are kept for the log.
 type varList struct {
-	vars    [][2]string
-	index   map[string]int // lower-case name → position
+	st      *vars.Store
 	refused []string
 }
 
-func newVarList() *varList { return &varList{index: make(map[string]int)} }
+// callVarsHint is about how many variables a call ends with, so that its
+// store is sized once: some 55 from a plain INVITE and its media, and
+// about as many set by the call core up to the hangup (uuid, the epochs,
+// the hangup and CDR timing variables). Headers past the usual dozen add
+// to it (sip_h_*, sip_user_agent, ...).
+const callVarsHint = 104
+
+func newVarList(size int) *varList { return &varList{st: vars.NewStoreSize(size)} }
 
 // set stores name=value, replacing an earlier value of the same name. An
 // empty value is not stored (FreeSWITCH unsets instead).
@@ -70,25 +76,17 @@ func (l *varList) set(name, value string) {
 		l.refused = append(l.refused, name)
 		return
 	}
-	k := strings.ToLower(name)
-	if i, ok := l.index[k]; ok {
-		l.vars[i][1] = value
-		return
-	}
-	l.index[k] = len(l.vars)
-	l.vars = append(l.vars, [2]string{name, value})
+	l.st.Set(name, value)
 }
 
 func (l *varList) has(name string) bool {
-	_, ok := l.index[strings.ToLower(name)]
+	_, ok := l.st.Get(name)
 	return ok
 }
 
 func (l *varList) get(name string) string {
-	if i, ok := l.index[strings.ToLower(name)]; ok {
-		return l.vars[i][1]
-	}
-	return ""
+	v, _ := l.st.Get(name)
+	return v
 }
 
 // decodeUser undoes %XX escapes in a URI user part, as sofia's
@@ -104,10 +102,25 @@ func decodeUser(s string) string {
 	return d
 }
 
+// uriVars are the variable names setURIVars sets for one URI.
+type uriVars struct{ user, host, port, uri, params string }
+
+func newURIVars(prefix string) uriVars {
+	return uriVars{prefix + "_user", prefix + "_host", prefix + "_port", prefix + "_uri", prefix + "_params"}
+}
+
+// The URIs of an INVITE that become variables.
+var (
+	fromURIVars    = newURIVars("sip_from")
+	reqURIVars     = newURIVars("sip_req")
+	toURIVars      = newURIVars("sip_to")
+	contactURIVars = newURIVars("sip_contact")
+)
+
 // setURIVars sets <prefix>_user, _host, _port, _uri and _params the way
 // sofia's url_set_chanvars does ("nobody"/"nowhere" for missing parts)
 // and returns the uri value (user@host[:port]).
-func setURIVars(l *varList, prefix string, u *sip.Uri) string {
+func setURIVars(l *varList, names uriVars, u *sip.Uri) string {
 	user, host, port := "", "", ""
 	if u != nil {
 		user, host = decodeUser(u.User), u.Host
@@ -115,7 +128,7 @@ func setURIVars(l *varList, prefix string, u *sip.Uri) string {
 			port = strconv.Itoa(u.Port)
 		}
 		if u.UriParams.Length() > 0 {
-			l.set(prefix+"_params", u.UriParams.ToString(';'))
+			l.set(names.params, u.UriParams.ToString(';'))
 		}
 	}
 	if user == "" {
@@ -124,15 +137,90 @@ func setURIVars(l *varList, prefix string, u *sip.Uri) string {
 	if host == "" {
 		host = "nowhere"
 	}
-	l.set(prefix+"_user", user)
-	l.set(prefix+"_port", port)
-	uri := user + "@" + host
+	l.set(names.user, user)
+	l.set(names.port, port)
+	var uri string
 	if port != "" {
-		uri += ":" + port
+		uri = user + "@" + host + ":" + port
+	} else {
+		uri = user + "@" + host
 	}
-	l.set(prefix+"_uri", uri)
-	l.set(prefix+"_host", host)
+	l.set(names.uri, uri)
+	l.set(names.host, host)
 	return uri
+}
+
+// asciiEqualFold reports whether a and b are equal ignoring ASCII case
+// (header names are ASCII; sipgo compares them the same way).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// inviteHeaders are the headers inviteInfo reads, found in one pass over
+// the message (sipgo's GetHeader lower-cases and scans on every call).
+type inviteHeaders struct {
+	userAgent, subject, allow, alertInfo, callInfo sip.Header
+	rpid, pai, ppi                                 sip.Header
+	fullVia                                        string // every Via value, comma-separated
+}
+
+func readInviteHeaders(req *sip.Request) inviteHeaders {
+	var ih inviteHeaders
+	first := func(dst *sip.Header, h sip.Header) {
+		if *dst == nil {
+			*dst = h
+		}
+	}
+	var vias []string
+	for _, h := range req.Headers() {
+		n := h.Name()
+		switch {
+		case asciiEqualFold(n, "Via"):
+			if ih.fullVia == "" && vias == nil {
+				ih.fullVia = h.Value()
+			} else {
+				if vias == nil {
+					vias = []string{ih.fullVia}
+				}
+				vias = append(vias, h.Value())
+			}
+		case asciiEqualFold(n, "User-Agent"):
+			first(&ih.userAgent, h)
+		case asciiEqualFold(n, "Subject"):
+			first(&ih.subject, h)
+		case asciiEqualFold(n, "Allow"):
+			first(&ih.allow, h)
+		case asciiEqualFold(n, "Alert-Info"):
+			first(&ih.alertInfo, h)
+		case asciiEqualFold(n, "Call-Info"):
+			first(&ih.callInfo, h)
+		case asciiEqualFold(n, "Remote-Party-ID"):
+			first(&ih.rpid, h)
+		case asciiEqualFold(n, "P-Asserted-Identity"):
+			first(&ih.pai, h)
+		case asciiEqualFold(n, "P-Preferred-Identity"):
+			first(&ih.ppi, h)
+		}
+	}
+	if vias != nil {
+		ih.fullVia = strings.Join(vias, ",")
+	}
+	return ih
 }
 
 // callInfo is what an INVITE tells us about a new call: its channel
@@ -148,12 +236,14 @@ type callInfo struct {
 // source, transport "udp" or "tcp". Context and dialplan are left for the
 // caller to decide.
 func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport string) *callInfo {
-	l := newVarList()
+	l := newVarList(callVarsHint + max(0, len(req.Headers())-12))
+	ih := readInviteHeaders(req)
 	networkIP := src.Addr().Unmap().String()
+	networkPort := strconv.Itoa(int(src.Port()))
 	l.set("sip_network_ip", networkIP)
-	l.set("sip_network_port", strconv.Itoa(int(src.Port())))
+	l.set("sip_network_port", networkPort)
 	l.set("sip_received_ip", networkIP)
-	l.set("sip_received_port", strconv.Itoa(int(src.Port())))
+	l.set("sip_received_port", networkPort)
 	l.set("sip_via_protocol", strings.ToLower(transport))
 	l.set("sofia_profile_name", profile)
 	l.set("recovery_profile_name", profile)
@@ -161,7 +251,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	var fromUser, display string
 	chanID := ""
 	if from := req.From(); from != nil {
-		chanID = setURIVars(l, "sip_from", &from.Address)
+		chanID = setURIVars(l, fromURIVars, &from.Address)
 		fromUser = decodeUser(from.Address.User)
 		if fromUser != "" {
 			l.set("sip_from_user_stripped", strings.TrimPrefix(fromUser, "+"))
@@ -173,14 +263,14 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 		}
 		display = strings.Trim(from.DisplayName, `"`)
 	}
-	setURIVars(l, "sip_req", &req.Recipient)
+	setURIVars(l, reqURIVars, &req.Recipient)
 	if to := req.To(); to != nil {
-		setURIVars(l, "sip_to", &to.Address)
+		setURIVars(l, toURIVars, &to.Address)
 		l.set("sip_to_display", strings.Trim(to.DisplayName, `"`))
 		l.set("sip_full_to", to.Value())
 	}
 	if c := req.Contact(); c != nil {
-		setURIVars(l, "sip_contact", &c.Address)
+		setURIVars(l, contactURIVars, &c.Address)
 	}
 	if cid := req.CallID(); cid != nil {
 		l.set("sip_call_id", cid.Value())
@@ -197,39 +287,37 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 			l.set("sip_via_rport", rp)
 		}
 	}
-	var vias []string
-	for _, h := range req.GetHeaders("Via") {
-		vias = append(vias, h.Value())
-	}
-	l.set("sip_full_via", strings.Join(vias, ","))
+	l.set("sip_full_via", ih.fullVia)
 	if mf := req.MaxForwards(); mf != nil {
 		l.set("max_forwards", strconv.Itoa(int(*mf)))
 	}
-	if h := req.GetHeader("User-Agent"); h != nil {
-		l.set("sip_user_agent", h.Value())
-	}
-	if h := req.GetHeader("Subject"); h != nil {
-		l.set("sip_subject", h.Value())
-	}
-	if h := req.GetHeader("Allow"); h != nil {
-		l.set("sip_allow", h.Value())
-	}
-	if h := req.GetHeader("Alert-Info"); h != nil {
-		l.set("alert_info", h.Value())
-	}
-	if h := req.GetHeader("Call-Info"); h != nil {
-		l.set("sip_call_info", h.Value())
+	for _, hv := range []struct {
+		h    sip.Header
+		name string
+	}{
+		{ih.userAgent, "sip_user_agent"},
+		{ih.subject, "sip_subject"},
+		{ih.allow, "sip_allow"},
+		{ih.alertInfo, "alert_info"},
+		{ih.callInfo, "sip_call_info"},
+	} {
+		if hv.h != nil {
+			l.set(hv.name, hv.h.Value())
+		}
 	}
 
 	// Caller id: P-Asserted-Identity, then Remote-Party-ID... sofia lets
 	// the later of RPID, PAI and PPI win; From is the fallback.
 	cidNumber, cidName := fromUser, display
-	for _, pick := range []struct{ header, cidType string }{
-		{"Remote-Party-ID", "rpid"},
-		{"P-Asserted-Identity", "pid"},
-		{"P-Preferred-Identity", "pid"},
+	for _, pick := range []struct {
+		h               sip.Header
+		header, cidType string
+	}{
+		{ih.rpid, "Remote-Party-ID", "rpid"},
+		{ih.pai, "P-Asserted-Identity", "pid"},
+		{ih.ppi, "P-Preferred-Identity", "pid"},
 	} {
-		h := req.GetHeader(pick.header)
+		h := pick.h
 		if h == nil {
 			continue
 		}
@@ -264,7 +352,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	// a repeated header becomes <Name>-1, <Name>-2, ...
 	for _, h := range req.Headers() {
 		n := h.Name()
-		if !extensionHeader(n) || strings.EqualFold(n, "P-Asserted-Identity") || strings.EqualFold(n, "P-Preferred-Identity") {
+		if !extensionHeader(n) || asciiEqualFold(n, "P-Asserted-Identity") || asciiEqualFold(n, "P-Preferred-Identity") {
 			continue
 		}
 		v := h.Value()
@@ -336,8 +424,8 @@ func extensionHeader(n string) bool {
 	if len(n) < 2 {
 		return false
 	}
-	p := strings.ToLower(n[:2])
-	return p == "x-" || p == "p-" || p == "k-" || p == "on" || strings.EqualFold(n, "User-to-User")
+	c0, c1 := n[0]|0x20, n[1] // ASCII lower case of a letter
+	return (c1 == '-' && (c0 == 'x' || c0 == 'p' || c0 == 'k')) || (c0 == 'o' && c1|0x20 == 'n') || strings.EqualFold(n, "User-to-User")
 }
 
 // validVarName keeps header names that make sensible variable names.

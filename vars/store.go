@@ -1,9 +1,11 @@
 package vars
 
 import (
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // ArrayPrefix starts the serialised form of an array variable:
@@ -20,22 +22,184 @@ const arraySep = "|:"
 //
 // A Store is safe for concurrent use (the call's goroutine writes, the
 // event socket may read).
+//
+// The variables live in one slice in insertion order; a store of more
+// than a few variables also keeps an open-addressing hash index of their
+// lower-case names into that slice. A store sized for its variables
+// (NewStoreSize) therefore costs three allocations however many variables
+// it holds, and lookups never allocate, whatever the case of the name.
 type Store struct {
-	mu    sync.RWMutex
-	m     map[string]*entry // lower-case name → entry
-	order []string          // lower-case names in insertion order
+	mu   sync.RWMutex
+	ents []entry  // the variables, in insertion order
+	idx  []uint32 // hash index: position in ents + 1, 0 = free; nil while small
+	seed uint64   // hash seed, random per store
 }
 
 type entry struct {
-	name  string   // as first set
-	value string   // scalar value, or the serialised array when vals != nil
-	vals  []string // array elements (nil for a scalar)
+	key   string    // lower-case name (strings.ToLower of name)
+	name  string    // as first set
+	value string    // scalar value, or the serialised array when vals != nil
+	vals  *[]string // array elements (nil for a scalar)
+	hash  uint64    // hash of key
 }
 
-// NewStore returns an empty store.
-func NewStore() *Store { return &Store{m: make(map[string]*entry)} }
+// smallStore is the number of variables a store holds before it builds
+// its hash index; below it a lookup compares hashes in a linear scan.
+const smallStore = 8
 
-func key(name string) string { return strings.ToLower(name) }
+// NewStore returns an empty store.
+func NewStore() *Store { return &Store{seed: rand.Uint64()} }
+
+// NewStoreSize returns an empty store with room for n variables, so that
+// filling it up to n does not grow it.
+func NewStoreSize(n int) *Store {
+	s := NewStore()
+	if n > 0 {
+		s.ents = make([]entry, 0, n)
+		if n > smallStore {
+			s.idx = make([]uint32, indexSize(n))
+		}
+	}
+	return s
+}
+
+// indexSize is the index length for n variables: a power of two at least
+// twice n, so probes stay short.
+func indexSize(n int) int {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	return size
+}
+
+// foldHash hashes s as if its ASCII letters were lower case, eight bytes
+// at a time. ascii reports whether s is pure ASCII; otherwise only
+// strings.ToLower knows its lower case, and callers hash that instead
+// (folding is then the identity, so the two agree).
+func (s *Store) foldHash(str string) (h uint64, ascii bool) {
+	const (
+		hi  = 0x8080808080808080
+		k1  = 0x9e3779b97f4a7c15
+		k2  = 0xff51afd7ed558ccd
+		low = 0x3f3f3f3f3f3f3f3f // c + 0x3f has bit 7 set when c >= 'A'
+		top = 0x2525252525252525 // c + 0x25 has bit 7 set when c > 'Z'
+	)
+	h = s.seed ^ uint64(len(str))*k1
+	var high uint64
+	mix := func(w uint64) {
+		high |= w & hi
+		b7 := w &^ hi
+		upper := (b7 + low) &^ (b7 + top) &^ w & hi
+		w |= upper >> 2 // 'A'..'Z' + 0x20
+		h = (h ^ w) * k1
+		h ^= h >> 29
+	}
+	i := 0
+	for ; i+8 <= len(str); i += 8 {
+		mix(uint64(str[i]) | uint64(str[i+1])<<8 | uint64(str[i+2])<<16 | uint64(str[i+3])<<24 |
+			uint64(str[i+4])<<32 | uint64(str[i+5])<<40 | uint64(str[i+6])<<48 | uint64(str[i+7])<<56)
+	}
+	if i < len(str) {
+		var w uint64
+		for j := len(str) - 1; j >= i; j-- {
+			w = w<<8 | uint64(str[j])
+		}
+		mix(w)
+	}
+	h ^= h >> 33
+	h *= k2
+	h ^= h >> 33
+	return h, high == 0
+}
+
+// foldEqual reports whether the ASCII name lower-cases to key.
+func foldEqual(key, name string) bool {
+	if len(key) != len(name) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if key[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupKey returns what find needs for name: the hash of its lower-case
+// form and, for a name that is not ASCII, that lower-case form itself
+// (which then is what is compared).
+func (s *Store) lookupKey(name string) (h uint64, cmp string, ascii bool) {
+	if h, ok := s.foldHash(name); ok {
+		return h, name, true
+	}
+	cmp = strings.ToLower(name)
+	h, _ = s.foldHash(cmp)
+	return h, cmp, false
+}
+
+// find returns the position of name in s.ents, or -1, and the hash of
+// its lower-case form. Caller holds mu.
+func (s *Store) find(name string) (int, uint64) {
+	h, cmp, ascii := s.lookupKey(name)
+	match := func(e *entry) bool {
+		if e.hash != h {
+			return false
+		}
+		if ascii {
+			return foldEqual(e.key, cmp)
+		}
+		return e.key == cmp
+	}
+	if s.idx == nil {
+		for i := range s.ents {
+			if match(&s.ents[i]) {
+				return i, h
+			}
+		}
+		return -1, h
+	}
+	mask := uint64(len(s.idx) - 1)
+	for p := h & mask; ; p = (p + 1) & mask {
+		v := s.idx[p]
+		if v == 0 {
+			return -1, h
+		}
+		if match(&s.ents[v-1]) {
+			return int(v - 1), h
+		}
+	}
+}
+
+// insertIndex records position i (whose entry is in place) in the index.
+func (s *Store) insertIndex(i int) {
+	mask := uint64(len(s.idx) - 1)
+	p := s.ents[i].hash & mask
+	for s.idx[p] != 0 {
+		p = (p + 1) & mask
+	}
+	s.idx[p] = uint32(i + 1)
+}
+
+// reindex rebuilds the index after positions moved or it must grow.
+// Caller holds mu.
+func (s *Store) reindex() {
+	if len(s.ents) <= smallStore && s.idx == nil {
+		return
+	}
+	if n := indexSize(len(s.ents)); len(s.idx) < n {
+		s.idx = make([]uint32, n)
+	} else {
+		clear(s.idx)
+	}
+	for i := range s.ents {
+		s.insertIndex(i)
+	}
+}
 
 // Get returns a variable's value; arrays come back serialised.
 func (s *Store) Get(name string) (string, bool) {
@@ -43,12 +207,12 @@ func (s *Store) Get(name string) (string, bool) {
 		return "", false
 	}
 	s.mu.RLock()
-	e, ok := s.m[key(name)]
-	s.mu.RUnlock()
-	if !ok {
+	defer s.mu.RUnlock()
+	i, _ := s.find(name)
+	if i < 0 {
 		return "", false
 	}
-	return e.value, true
+	return s.ents[i].value, true
 }
 
 // Array returns the elements of a variable: an array's elements, a scalar
@@ -56,14 +220,14 @@ func (s *Store) Get(name string) (string, bool) {
 func (s *Store) Array(name string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e, ok := s.m[key(name)]
-	if !ok {
+	i, _ := s.find(name)
+	if i < 0 {
 		return nil
 	}
-	if e.vals != nil {
-		return append([]string(nil), e.vals...)
+	if e := &s.ents[i]; e.vals != nil {
+		return append([]string(nil), *e.vals...)
 	}
-	return []string{e.value}
+	return []string{s.ents[i].value}
 }
 
 // Set assigns a variable. An empty value removes it; a value starting with
@@ -78,7 +242,7 @@ func (s *Store) Set(name, value string) {
 		return
 	}
 	s.mu.Lock()
-	s.put(name, &entry{name: name, value: value})
+	s.put(name, value, nil)
 	s.mu.Unlock()
 }
 
@@ -90,18 +254,49 @@ func (s *Store) SetArray(name string, values []string) {
 	}
 	vals := append([]string(nil), values...)
 	s.mu.Lock()
-	s.put(name, &entry{name: name, value: serialise(vals), vals: vals})
+	s.put(name, serialise(vals), &vals)
 	s.mu.Unlock()
 }
 
-func (s *Store) put(name string, e *entry) {
-	k := key(name)
-	if old, ok := s.m[k]; ok {
-		e.name = old.name
-	} else {
-		s.order = append(s.order, k)
+// put assigns name. Caller holds mu.
+func (s *Store) put(name, value string, vals *[]string) {
+	i, h := s.find(name)
+	if i >= 0 {
+		e := &s.ents[i]
+		e.value, e.vals = value, vals
+		return
 	}
-	s.m[k] = e
+	key := name
+	if !isLowerASCII(name) {
+		key = strings.ToLower(name)
+	}
+	s.ents = append(s.ents, entry{key: key, name: name, value: value, vals: vals, hash: h})
+	n := len(s.ents)
+	switch {
+	case n <= smallStore && s.idx == nil:
+	case s.idx == nil || 2*n > len(s.idx):
+		s.reindex()
+	default:
+		s.insertIndex(n - 1)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func serialise(vals []string) string {
@@ -138,9 +333,9 @@ func (s *Store) add(name, value string, front bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var vals []string
-	if e, ok := s.m[key(name)]; ok {
-		if e.vals != nil {
-			vals = append(vals, e.vals...)
+	if i, _ := s.find(name); i >= 0 {
+		if e := &s.ents[i]; e.vals != nil {
+			vals = append(vals, *e.vals...)
 		} else {
 			vals = []string{e.value}
 		}
@@ -150,54 +345,53 @@ func (s *Store) add(name, value string, front bool) {
 	} else {
 		vals = append(vals, value)
 	}
-	e := &entry{name: name, vals: vals}
-	e.value = serialise(vals)
-	if len(vals) == 1 {
-		// A one-element array still serialises as its element but stays an array.
-		e.value = vals[0]
-	}
-	s.put(name, e)
+	// A one-element array still serialises as its element but stays an
+	// array.
+	s.put(name, serialise(vals), &vals)
 }
 
 // Unset removes a variable.
 func (s *Store) Unset(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := key(name)
-	if _, ok := s.m[k]; !ok {
+	i, _ := s.find(name)
+	if i < 0 {
 		return
 	}
-	delete(s.m, k)
-	for i, o := range s.order {
-		if o == k {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
-		}
-	}
+	s.ents = append(s.ents[:i], s.ents[i+1:]...)
+	s.ents[len(s.ents) : len(s.ents)+1][0] = entry{} // drop the references
+	s.reindex()
 }
 
 // UnsetPrefix removes every variable whose name starts with prefix
 // (case-insensitive), like switch_channel_del_variable_prefix.
 func (s *Store) UnsetPrefix(prefix string) {
-	p := key(prefix)
+	p := prefix
+	if !isASCII(p) {
+		p = strings.ToLower(p)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept := s.order[:0]
-	for _, k := range s.order {
-		if strings.HasPrefix(k, p) {
-			delete(s.m, k)
+	kept := s.ents[:0]
+	for _, e := range s.ents {
+		if len(e.key) >= len(p) && foldEqual(e.key[:len(p)], p) {
 			continue
 		}
-		kept = append(kept, k)
+		kept = append(kept, e)
 	}
-	s.order = kept
+	if len(kept) == len(s.ents) {
+		return
+	}
+	clear(s.ents[len(kept):])
+	s.ents = kept
+	s.reindex()
 }
 
 // Len returns the number of variables.
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.m)
+	return len(s.ents)
 }
 
 // Range calls f for every variable in insertion order until f returns
@@ -205,9 +399,8 @@ func (s *Store) Len() int {
 func (s *Store) Range(f func(name, value string) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, k := range s.order {
-		e := s.m[k]
-		if !f(e.name, e.value) {
+	for i := range s.ents {
+		if !f(s.ents[i].name, s.ents[i].value) {
 			return
 		}
 	}
@@ -232,13 +425,15 @@ func (s *Store) Names() []string {
 func (s *Store) Clone() *Store {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	c := &Store{m: make(map[string]*entry, len(s.m)), order: append([]string(nil), s.order...)}
-	for k, e := range s.m {
-		ce := *e
-		if e.vals != nil {
-			ce.vals = append([]string(nil), e.vals...)
+	c := &Store{seed: s.seed, ents: append([]entry(nil), s.ents...)}
+	if s.idx != nil {
+		c.idx = append([]uint32(nil), s.idx...)
+	}
+	for i := range c.ents {
+		if e := &c.ents[i]; e.vals != nil {
+			vals := append([]string(nil), *e.vals...)
+			e.vals = &vals
 		}
-		c.m[k] = &ce
 	}
 	return c
 }

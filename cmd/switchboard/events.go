@@ -14,7 +14,13 @@ import (
 // FreeSWITCH-IPv4 (never found by sending traffic anywhere).
 func newEventBus(snap *conf.Snapshot, log *slog.Logger) *events.Bus {
 	host, _ := os.Hostname()
-	cfg := events.BusConfig{CoreUUID: session.NewUUID(), Hostname: host, Logger: log}
+	// The same Core-UUID as $${core_uuid}, so events and the
+	// configuration name this run alike.
+	id, ok := snap.Get("core_uuid")
+	if !ok || id == "" {
+		id = session.NewUUID()
+	}
+	cfg := events.BusConfig{CoreUUID: id, Hostname: host, Logger: log}
 	if name, ok := snap.Get("switchname"); ok && name != "" {
 		cfg.Switchname = name
 	}

@@ -41,6 +41,7 @@ func commands() []command {
 		{"route", "dry-run the dialplan hunt for a destination", runRoute},
 		{"convert", "convert a dialplan file between XML and YAML", runConvert},
 		{"api", "run one API command against the configuration (offline)", runAPI},
+		{"cli", "console for a running switch over its event socket (like fs_cli)", runConsole},
 		{"version", "print version and build information", runVersion},
 	}
 }

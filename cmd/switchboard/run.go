@@ -23,6 +23,7 @@ import (
 
 	apicmd "github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/esl"
 	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
@@ -37,6 +38,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", stderr, "[flags]")
 	var cf confFlags
 	cf.register(fs)
+	var of obsFlags
+	of.register(fs)
 	debugAddr := fs.String("debug-addr", "", "serve expvar (/debug/vars) and pprof (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	t1 := fs.Duration("sip-t1", 0, "SIP timer T1 (default 500ms); the other SIP timers scale from it")
 	linger := fs.Duration("sip-linger", 0, "how long finished SIP transactions are kept for retransmissions: timers J, L and D (default 64*T1)")
@@ -49,8 +52,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	log := cf.logger(stderr)
-	snap, err := cf.load(stderr)
+	log, level, err := of.logger(&cf, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitUsage
+	}
+	log = withLogTee(log) // the event socket's `log` streams (esl.go)
+	snap, err := loadConfig(&cf, "", log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError
@@ -64,8 +72,23 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	sw, err := startSwitch(snap, log, sip.Timers{T1: *t1, Linger: *linger})
+	// Signals are caught before anything starts: a SIGHUP sent as soon
+	// as the switch says it is ready must reload, not kill it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	obs, err := newObservability(&cf, of, level, snap)
 	if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitError
+	}
+	sw, err := startSwitch(snap, log, sip.Timers{T1: *t1, Linger: *linger}, obs)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitError
+	}
+	if err := sw.startObs(); err != nil {
+		sw.stop(context.Background())
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
 	}
@@ -84,26 +107,34 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			listening = append(listening, fmt.Sprintf("%s %s/%s", name, a.Network(), a.String()))
 		}
 	}
+	listening = append(listening, sw.eslListening()...)
 	log.Info("switchboard ready", "listening", strings.Join(listening, ", "), "config", snap.ConfDir(), "config_hash", snap.Hash())
 	fmt.Fprintf(stderr, "switchboard ready: %s\n", strings.Join(listening, ", "))
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	for sig := range sigs {
-		if sig == syscall.SIGHUP {
-			sw.reload(&cf, stderr)
-			continue
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				sw.sighup()
+				continue
+			}
+			log.Info("shutting down", "signal", sig.String())
+		case mode := <-sw.ctl.quit: // fsctl shutdown (control.go)
+			log.Info("shutting down", "fsctl_shutdown", string(mode))
 		}
-		log.Info("shutting down", "signal", sig.String())
-		break
+		break wait
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *shutdownWait)
+	sw.stoppingObs()
+	ctx, cancel := context.WithTimeout(context.Background(), sw.ctl.stopTimeout(*shutdownWait))
 	defer cancel()
 	code := exitOK
 	if err := sw.stop(ctx); err != nil {
 		log.Error("shutdown incomplete", "err", err)
 		code = exitError
+	}
+	if err := sw.closeObs(); err != nil {
+		log.Error("closing the CDR files", "err", err)
 	}
 	if dbg != nil {
 		_ = dbg.Close()
@@ -123,9 +154,13 @@ type theSwitch struct {
 	events  *events.Bus
 	mgr     *session.Manager
 	sip     *sip.Endpoint
+	esl     *esl.Server    // the event socket (esl.go); nil when disabled
+	globals *vars.Store    // runtime globals (global_setvar, set_global)
+	obs     *observability // reloads, CDRs, metrics, admin server (obs.go)
+	ctl     *switchControl // the API commands' capabilities (control.go)
 }
 
-func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*theSwitch, error) {
+func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *observability) (*theSwitch, error) {
 	sw := &theSwitch{log: log}
 	sw.current.Store(snap)
 	settings := snap.Settings("switch.conf")
@@ -138,27 +173,39 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers) (*the
 		return nil, fmt.Errorf("media: %w", err)
 	}
 	globals := vars.NewStore()
+	sw.globals = globals
 	sw.events = newEventBus(snap, log)
+	sw.ctl = newSwitchControl(snap, sw.events, log)
 	sw.streams = media.NewLocalStreams(log)
 	sw.streams.Configure(localStreamConfigs(snap, log))
 	host := &apicmd.Host{Runtime: globals, Config: sw.current.Load}
+	obs.attach(sw, apicmd.AsAPI(context.Background(), host))
 	sw.mgr = session.NewManager(session.Config{
 		Snapshot:          sw.current.Load,
 		Globals:           globals,
-		API:               apicmd.AsAPI(context.Background(), host),
+		API:               apicmd.AsAPI(context.Background(), sw),
+		Stores:            sw,
 		MaxSessions:       atoiDefault(settings["max-sessions"], 1000),
 		SessionsPerSecond: atoiDefault(settings["sessions-per-second"], 30),
 		Logger:            log,
 		Events:            sw.events,
 		LocalStreams:      sw.streams.Open,
+		Reporters:         obs.reporters(),
+		Observer:          obs.metrics,
 	})
 	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
 	if err != nil {
 		sw.media.Close()
+		_ = sw.ctl.close()
 		return nil, err
 	}
 	if err := sw.sip.Start(context.Background()); err != nil {
 		sw.media.Close()
+		_ = sw.ctl.close()
+		return nil, err
+	}
+	if err := sw.startESL(snap); err != nil {
+		_ = sw.stop(context.Background())
 		return nil, err
 	}
 	return sw, nil
@@ -175,22 +222,7 @@ func (sw *theSwitch) stop(ctx context.Context) error {
 	err := sw.mgr.Shutdown(ctx)
 	err = errors.Join(err, <-errc)
 	sw.streams.Close()
-	return errors.Join(err, sw.media.Close())
-}
-
-// reload loads the configuration again and swaps it in atomically; a
-// broken configuration is refused with its file:line and the running one
-// stays in force.
-func (sw *theSwitch) reload(cf *confFlags, stderr io.Writer) {
-	sw.reloads.Lock()
-	defer sw.reloads.Unlock()
-	snap, err := cf.load(stderr)
-	if err != nil {
-		sw.log.Error("reloadxml failed; keeping the running configuration", "err", err.Error())
-		return
-	}
-	old := sw.current.Swap(snap)
-	sw.log.Info("reloadxml: configuration reloaded", "config_hash", snap.Hash(), "previous_hash", old.Hash())
+	return errors.Join(err, sw.media.Close(), sw.stopESL(ctx), sw.ctl.close())
 }
 
 // serveDebug serves expvar and pprof on a loopback address.
