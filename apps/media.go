@@ -120,6 +120,22 @@ func mediaOf(ctx context.Context, s Session, app string) (Media, error) {
 // when the media does not exist, errHungUp when the call hung up, and any
 // other failure wrapped.
 func playWatched(ctx context.Context, s Session, app, uri string) error {
+	// FreeSWITCH's file player also takes phrase:<macro>[:<data>] and
+	// say:<text> (text-to-speech with tts_engine and tts_voice).
+	if rest, ok := cutPrefixFold(uri, "phrase:"); ok {
+		name, data, _ := strings.Cut(rest, ":")
+		lang, _ := lookupVar(s, "language")
+		return runPhrase(ctx, s, name, data, lang)
+	}
+	if text, ok := cutPrefixFold(uri, "say:"); ok {
+		engine, _ := lookupVar(s, "tts_engine")
+		voice, _ := lookupVar(s, "tts_voice")
+		if engine == "" {
+			return fmt.Errorf("%s %s: no tts_engine set", app, uri)
+		}
+		_, err := speakText(ctx, s, app, engine, voice, text)
+		return err
+	}
 	ctx, cancel := callContext(ctx, s)
 	defer cancel()
 	m, err := mediaOf(ctx, s, app)
@@ -383,4 +399,12 @@ func isDTMF(r rune) bool {
 		return true
 	}
 	return strings.ContainsRune("#*wWfF", r)
+}
+
+// cutPrefixFold is strings.CutPrefix without regard to case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }

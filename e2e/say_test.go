@@ -147,6 +147,7 @@ func TestSay(t *testing.T) {
 		{"say en number pronounced 21", "9311", seq("20", "1")},
 		{"say en number pronounced 1,000,115 (5 arguments)", "9312", seq("1", "million", "1", "hundred", "15")},
 		{"phrase e2e_count,1001", "9313", seq("hundred", "1", "thousand", "1")},
+		{"playback phrase:e2e_count:1001", "9316", seq("hundred", "1", "thousand", "1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
