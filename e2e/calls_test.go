@@ -398,11 +398,17 @@ func TestCallMediaTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Media flows (the echo proves it), then the caller goes silent.
-	go c.SendTone(ctx, 440, 400*time.Millisecond)
+	sent := make(chan error, 1)
+	go func() { sent <- c.SendTone(ctx, 440, 400*time.Millisecond) }()
 	if _, err := c.WaitTone(ctx, 440, 200*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	lastSent := time.Now().Add(200 * time.Millisecond) // at the latest
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	// SendTone has returned: the last packet has gone, so the switch's
+	// quiet time began no later than now.
+	lastSent := time.Now()
 	cause, err := c.WaitBye(ctx)
 	if err != nil {
 		t.Fatal(err)
