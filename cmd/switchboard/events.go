@@ -3,6 +3,9 @@ package main
 import (
 	"log/slog"
 	"os"
+	"time"
+
+	apicmd "github.com/switchboard-voip/switchboard/commands"
 
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/events"
@@ -37,4 +40,19 @@ func newEventBus(snap *conf.Snapshot, log *slog.Logger) *events.Bus {
 		}
 	}
 	return events.NewBus(cfg)
+}
+
+// startHeartbeat fires HEARTBEAT every switch.conf event-heartbeat-interval
+// seconds (default 20) until the switch stops.
+func (sw *theSwitch) startHeartbeat(settings map[string]string) {
+	interval := apicmd.DefaultHeartbeat
+	if n := atoiDefault(settings["event-heartbeat-interval"], 0); n > 0 {
+		interval = time.Duration(n) * time.Second
+	}
+	c := sw.ctl
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		apicmd.RunHeartbeat(c.ctx, sw, sw.events, interval)
+	}()
 }

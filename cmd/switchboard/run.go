@@ -193,6 +193,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 		Reporters:         obs.reporters(),
 		Observer:          obs.metrics,
 	})
+	sw.startHeartbeat(settings)
 	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
 	if err != nil {
 		sw.media.Close()
