@@ -1057,6 +1057,15 @@ func (c *Call) SendDTMF(ctx context.Context, digits string) error {
 	return mediaErr(ctx, c.media.sendDTMF(ctx, digits, 100*time.Millisecond, 100*time.Millisecond))
 }
 
+// SendDTMFFor sends digits as RFC 4733 events lasting dur each (at most
+// about 8 s, the longest one event's 16-bit duration holds at 8 kHz),
+// 100 ms apart.
+func (c *Call) SendDTMFFor(ctx context.Context, digits string, dur time.Duration) error {
+	ctx, cancel := c.mediaCtx(ctx)
+	defer cancel()
+	return mediaErr(ctx, c.media.sendDTMF(ctx, digits, dur, 100*time.Millisecond))
+}
+
 // Recording returns a copy of everything heard so far.
 func (c *Call) Recording() Recording { return c.media.recording() }
 
