@@ -58,3 +58,40 @@ func TestDTMFEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// TestDTMFOverSIPInfo sends the digits as SIP INFO requests, in both body
+// formats, to the 9305 mirror.
+func TestDTMFOverSIPInfo(t *testing.T) {
+	sw := startSwitch(t)
+	for _, plain := range []bool{false, true} {
+		ctx := callCtx(t)
+		c := sw.dial(t, ctx, "9305", sipclient.Options{})
+		if err := c.Answer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SendInfoDTMF(ctx, "7#", plain); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.WaitDigits(ctx, 1)
+		if err != nil || got != "7" {
+			t.Errorf("plain %v: the switch received %q (%v), want 7", plain, got, err)
+		}
+		_ = c.Hangup(ctx)
+	}
+}
+
+// TestIVRMenuSIPInfo answers the 9300 menu with a SIP INFO digit.
+func TestIVRMenuSIPInfo(t *testing.T) {
+	sw := startSwitch(t)
+	ctx := callCtx(t)
+	c := sw.dial(t, ctx, "9300", sipclient.Options{})
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitTone(ctx, t, c, 350)
+	if err := c.SendInfoDTMF(ctx, "2", false); err != nil {
+		t.Fatal(err)
+	}
+	waitTone(ctx, t, c, 900)
+	_ = c.Hangup(ctx)
+}

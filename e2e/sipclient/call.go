@@ -657,6 +657,37 @@ func (c *Call) bye(ctx context.Context) error {
 	return nil
 }
 
+// SendInfoDTMF sends each digit in a SIP INFO of the dialog, with an
+// application/dtmf-relay body (Signal=, Duration= in ms) or, with
+// plain set, application/dtmf (the digit alone). Each INFO waits for its
+// final response; a response other than 2xx is an error.
+func (c *Call) SendInfoDTMF(ctx context.Context, digits string, plain bool) error {
+	for _, d := range digits {
+		c.mu.Lock()
+		if !c.answered || c.ended {
+			c.mu.Unlock()
+			return errors.New("sipclient: INFO needs an answered call")
+		}
+		c.cseq++
+		req := c.newInDialogRequest(sip.INFO, c.target, c.routes, c.toTag, c.cseq)
+		c.mu.Unlock()
+		ct, body := "application/dtmf-relay", "Signal="+string(d)+"\r\nDuration=160\r\n"
+		if plain {
+			ct, body = "application/dtmf", string(d)
+		}
+		req.AppendHeader(sip.NewHeader("Content-Type", ct))
+		req.SetBody([]byte(body))
+		res, err := c.cli.Do(ctx, req)
+		if err != nil {
+			return fmt.Errorf("sipclient: INFO: %w", err)
+		}
+		if res.StatusCode >= 300 {
+			return fmt.Errorf("sipclient: INFO answered %d %s", res.StatusCode, res.Reason)
+		}
+	}
+	return nil
+}
+
 func (c *Call) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if id := req.CallID(); id == nil || string(*id) != c.callID {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
