@@ -148,3 +148,86 @@ func varTrue(v *vars.Store, name string) bool {
 	s, _ := v.Get(name)
 	return caller.True(s)
 }
+
+// CallRecorder is implemented by a Session that can record both
+// directions of the call beside whatever else it does (record_session).
+type CallRecorder interface {
+	// StartCallRecording starts recording into path.
+	StartCallRecording(path string, o CallRecordOptions) error
+	// StopCallRecording stops the recording of path ("all": every one)
+	// and reports whether there was one.
+	StopCallRecording(path string) bool
+}
+
+// CallRecordOptions controls record_session.
+type CallRecordOptions struct {
+	Stereo    bool          // RECORD_STEREO: caller left, what the caller hears right
+	ReadOnly  bool          // RECORD_READ_ONLY: only the caller
+	WriteOnly bool          // RECORD_WRITE_ONLY: only what the caller hears
+	Append    bool          // RECORD_APPEND
+	Limit     time.Duration // 0: until stopped or hangup
+}
+
+func init() {
+	Register(App{Name: "record_session", Flags: MediaTap, Usage: "<path> [+<timeout>]", Description: "Record the call in the background", Run: recordSessionApp})
+	Register(App{Name: "stop_record_session", Usage: "<path>", Description: "Stop a session recording", Run: stopRecordSessionApp})
+}
+
+// recordSessionApp is `record_session <path> [+<seconds>]`: it records
+// both directions of the call into path (a WAV file, relative paths under
+// recordings_dir) while the dialplan goes on, until stop_record_session,
+// the time limit, or hangup. RECORD_STEREO puts the caller on the left
+// and what the caller hears on the right; otherwise they are mixed.
+// RECORD_READ_ONLY, RECORD_WRITE_ONLY and RECORD_APPEND are honoured.
+func recordSessionApp(ctx context.Context, ch Channel, data string) error {
+	s, err := sessionOf(ch, "record_session")
+	if err != nil {
+		return err
+	}
+	argv := vars.Separate(data, ' ', 3)
+	if len(argv) == 0 || argv[0] == "" {
+		return &UsageError{App: "record_session", Usage: "<path> [+<timeout>]", Reason: "no path"}
+	}
+	var limit time.Duration
+	if len(argv) > 1 && strings.HasPrefix(argv[1], "+") {
+		limit = time.Duration(atoui(argv[1][1:])) * time.Second
+	}
+	cr, ok := s.(CallRecorder)
+	if !ok {
+		return errors.New("record_session: this call cannot be recorded")
+	}
+	if _, err := mediaOf(ctx, s, "record_session"); err != nil {
+		return quiet(err)
+	}
+	v := s.Vars()
+	return cr.StartCallRecording(recordingPath(s, argv[0]), CallRecordOptions{
+		Stereo:    varTrue(v, "RECORD_STEREO"),
+		ReadOnly:  varTrue(v, "RECORD_READ_ONLY"),
+		WriteOnly: varTrue(v, "RECORD_WRITE_ONLY"),
+		Append:    varTrue(v, "RECORD_APPEND"),
+		Limit:     limit,
+	})
+}
+
+// stopRecordSessionApp is `stop_record_session <path|all>`.
+func stopRecordSessionApp(_ context.Context, ch Channel, data string) error {
+	s, err := sessionOf(ch, "stop_record_session")
+	if err != nil {
+		return err
+	}
+	path := strings.TrimSpace(data)
+	if path == "" {
+		return &UsageError{App: "stop_record_session", Usage: "<path>", Reason: "no path"}
+	}
+	cr, ok := s.(CallRecorder)
+	if !ok {
+		return nil
+	}
+	if path != "all" {
+		path = recordingPath(s, path)
+	}
+	if !cr.StopCallRecording(path) {
+		s.Log(slog.LevelWarn, "stop_record_session: no recording of "+path)
+	}
+	return nil
+}

@@ -85,6 +85,8 @@ type Stream struct {
 	lastRecv  time.Duration // engine mono time of the last accepted packet
 	timedOut  bool
 	taps      []*Tap
+	sentTaps  []*Tap  // copies of the audio sent (TapSent)
+	sentPCM   []int16 // decoded pre-encoded frames for sentTaps
 
 	// send side, guarded by mu (the pacer holds it while sending)
 	queue     frameQueue
@@ -308,8 +310,8 @@ func (s *Stream) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.queue.flush()
-		taps := s.taps
-		s.taps = nil
+		taps := append(s.taps, s.sentTaps...)
+		s.taps, s.sentTaps = nil, nil
 		p := s.pacer
 		if s.toTimer != nil {
 			s.toTimer.Stop()
@@ -516,6 +518,9 @@ func (s *Stream) sendAudio(f *frame, period uint64, deadline time.Duration) {
 		n = copy(s.sendBuf[12:], f.enc)
 	} else {
 		n = s.codec.Encode(s.sendBuf[12:], f.pcm)
+	}
+	if len(s.sentTaps) > 0 {
+		s.tapSent(s.sendBuf[12 : 12+n])
 	}
 	s.write(12+n, period, deadline)
 }

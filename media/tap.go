@@ -138,6 +138,7 @@ func (t *Tap) Close() error {
 	s := t.s
 	s.mu.Lock()
 	s.taps = slices.DeleteFunc(s.taps, func(x *Tap) bool { return x == t })
+	s.sentTaps = slices.DeleteFunc(s.sentTaps, func(x *Tap) bool { return x == t })
 	s.mu.Unlock()
 	t.finish()
 	return nil

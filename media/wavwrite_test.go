@@ -125,3 +125,18 @@ func TestWAVAppend(t *testing.T) {
 		w.Close()
 	}
 }
+
+// readRawPCM returns the interleaved samples of a canonical 16-bit WAV.
+func readRawPCM(t *testing.T, path string) []int16 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[wavHeaderSize:]
+	out := make([]int16, len(b)/2)
+	for i := range out {
+		out[i] = int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
+	}
+	return out
+}

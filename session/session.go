@@ -79,6 +79,7 @@ type Session struct {
 	ctl control // queue, break and hold (control.go)
 
 	inband inbandState // in-band DTMF detection (inband.go)
+	callRecs callRecState // record_session recordings (callrec.go)
 }
 
 var _ apps.Session = (*Session)(nil)
@@ -614,6 +615,9 @@ func (s *Session) finish() {
 		}()
 		s.ep.Hangup(c)
 	}()
+	// The media is gone: record_session files are complete; close them
+	// before the CDR and the events that announce the end.
+	s.StopCallRecording("all")
 	now := time.Now()
 	s.vars.Set("hangup_cause", c.String())
 	s.vars.Set("hangup_cause_q850", strconv.Itoa(c.Q850()))
