@@ -78,7 +78,7 @@ type Session struct {
 
 	ctl control // queue, break and hold (control.go)
 
-	inband inbandState // in-band DTMF detection (inband.go)
+	inband   inbandState  // in-band DTMF detection (inband.go)
 	callRecs callRecState // record_session recordings (callrec.go)
 }
 
