@@ -95,3 +95,35 @@ func TestIVRMenuSIPInfo(t *testing.T) {
 	waitTone(ctx, t, c, 900)
 	_ = c.Hangup(ctx)
 }
+
+// TestDTMFAcrossReinvite sends a digit, puts the switch on hold and
+// takes it off again with re-INVITEs, then sends more digits: read must
+// see all of them, once each.
+func TestDTMFAcrossReinvite(t *testing.T) {
+	sw := startSwitch(t)
+	ctx := callCtx(t)
+	c := sw.dial(t, ctx, "9305", sipclient.Options{})
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendDTMF(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"sendonly", "sendrecv"} {
+		if err := c.Reinvite(ctx, dir); err != nil {
+			t.Fatalf("re-INVITE %s: %v", dir, err)
+		}
+	}
+	if err := c.SendDTMF(ctx, "23#"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.WaitDigits(ctx, 3)
+	if err != nil {
+		t.Fatalf("%v (%v)", err, c)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got = c.Digits(); got != "123" {
+		t.Errorf("the switch received %q, want 123", got)
+	}
+	_ = c.Hangup(ctx)
+}

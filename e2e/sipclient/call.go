@@ -657,6 +657,43 @@ func (c *Call) bye(ctx context.Context) error {
 	return nil
 }
 
+// Reinvite sends a re-INVITE in the dialog offering our media again with
+// direction dir (sendrecv, or sendonly to put the far end on hold),
+// applies the answer and ACKs it.
+func (c *Call) Reinvite(ctx context.Context, dir string) error {
+	c.mu.Lock()
+	if !c.answered || c.ended {
+		c.mu.Unlock()
+		return errors.New("sipclient: re-INVITE needs an answered call")
+	}
+	c.cseq++
+	seq := c.cseq
+	req := c.newInDialogRequest(sip.INVITE, c.target, c.routes, c.toTag, seq)
+	c.sdpVer++
+	body := buildSDPDir(c.sessID, c.sdpVer, c.media.local, c.offer, dir)
+	target, routes, to := c.target, c.routes, c.toTag
+	c.mu.Unlock()
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(body)
+	res, err := c.cli.Do(ctx, req)
+	if err != nil {
+		return fmt.Errorf("sipclient: re-INVITE: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("sipclient: re-INVITE answered %d %s", res.StatusCode, res.Reason)
+	}
+	if len(res.Body()) > 0 {
+		if err := c.applyRemoteSDP(res.Body()); err != nil {
+			return fmt.Errorf("sipclient: re-INVITE answer: %w", err)
+		}
+	}
+	ack := c.newInDialogRequest(sip.ACK, target, routes, to, seq)
+	if err := c.cli.WriteRequest(ack); err != nil {
+		return fmt.Errorf("sipclient: ACK of the re-INVITE: %w", err)
+	}
+	return nil
+}
+
 // SendInfoDTMF sends each digit in a SIP INFO of the dialog, with an
 // application/dtmf-relay body (Signal=, Duration= in ms) or, with
 // plain set, application/dtmf (the digit alone). Each INFO waits for its

@@ -183,6 +183,12 @@ func offerFormats(codecs []Codec, dtmfPT uint8) []format {
 
 // buildSDP writes a one-stream audio SDP body.
 func buildSDP(sessID uint64, version int, addr netip.AddrPort, formats []format) []byte {
+	return buildSDPDir(sessID, version, addr, formats, "sendrecv")
+}
+
+// buildSDPDir is buildSDP with the given direction attribute (sendrecv,
+// sendonly, recvonly, inactive).
+func buildSDPDir(sessID uint64, version int, addr netip.AddrPort, formats []format, dir string) []byte {
 	var b strings.Builder
 	ip := addr.Addr()
 	fam := "IP4"
@@ -206,7 +212,7 @@ func buildSDP(sessID uint64, version int, addr netip.AddrPort, formats []format)
 		}
 	}
 	b.WriteString("a=ptime:20\r\n")
-	b.WriteString("a=sendrecv\r\n")
+	b.WriteString("a=" + dir + "\r\n")
 	return []byte(b.String())
 }
 
