@@ -80,6 +80,8 @@ type Session struct {
 
 	inband   inbandState  // in-band DTMF detection (inband.go)
 	callRecs callRecState // record_session recordings (callrec.go)
+
+	dm digitState // bind_digit_action and bind_meta_app (digit_actions.go)
 }
 
 var _ apps.Session = (*Session)(nil)
@@ -276,8 +278,20 @@ func (s *Session) DTMF() apps.DTMFQueue { return s.dtmf }
 func (s *Session) QueueDTMF(d rune) { s.queueDigit(d, "RTP") }
 
 // queueDigit queues a received digit and fires its DTMF event; source is
-// the DTMF-Source header (RTP, INBAND_AUDIO).
+// the DTMF-Source header (RTP, INBAND_AUDIO). A digit consumed by the
+// digit machine or a meta key (digit_actions.go) is neither queued nor
+// fired, as FreeSWITCH's switch_core_session_recv_dtmf drops digits it
+// has fed to them.
 func (s *Session) queueDigit(d rune, source string) {
+	if s.consumeDigit(d) {
+		return
+	}
+	s.pushDigit(d, source)
+}
+
+// pushDigit queues a digit for applications and fires its DTMF event,
+// past the digit machine and meta keys.
+func (s *Session) pushDigit(d rune, source string) {
 	s.dtmf.push(d)
 	s.fire("DTMF", func(e *events.Event) {
 		e.Add("DTMF-Digit", string(d))
