@@ -154,7 +154,14 @@ func TestESLWithEslgo(t *testing.T) {
 		t.Errorf("api status: %q", body)
 	}
 
-	jobs := make(chan *eslgo.Event, 1)
+	// Listen before asking: the job may finish before bgapi's reply is
+	// read.
+	jobs := make(chan *eslgo.Event, 16)
+	conn.RegisterEventListener(eslgo.EventListenAll, func(e *eslgo.Event) {
+		if e.GetName() == "BACKGROUND_JOB" {
+			jobs <- e
+		}
+	})
 	if err := conn.EnableEvents(ctx); err != nil { // event plain all
 		t.Fatal(err)
 	}
@@ -163,11 +170,10 @@ func TestESLWithEslgo(t *testing.T) {
 		t.Fatalf("bgapi: %v %v", res, err)
 	}
 	job := res.GetHeader("Job-UUID")
-	conn.RegisterEventListener(job, func(e *eslgo.Event) { jobs <- e })
 	select {
 	case e := <-jobs:
-		if e.GetName() != "BACKGROUND_JOB" || string(e.Body) != "from-eslgo" {
-			t.Errorf("background job %s %q", e.GetName(), e.Body)
+		if e.GetHeader("Job-UUID") != job || string(e.Body) != "from-eslgo" {
+			t.Errorf("background job %s %q, want %s", e.GetHeader("Job-UUID"), e.Body, job)
 		}
 	case <-ctx.Done():
 		t.Fatal("no BACKGROUND_JOB event")

@@ -58,14 +58,16 @@ type conn struct {
 
 	// The rest is owned by the reader goroutine, except where noted.
 	authed   bool
-	sess     Channel // the controlled (outbound) or followed (myevents) call
+	sess     Channel                // the controlled (outbound) or followed (myevents) call
+	sessUUID atomic.Pointer[string] // sess's UUID, for kill on any goroutine
 	myevents bool
 	format   atomic.Int32 // read by the event pump
 	stream   *eventStream
 	all      bool // subscribed to ALL
 	filters  filterSet
 	logs     *logListener
-	linger   atomic.Int64 // seconds to linger after hangup; 0 off, -1 until the client leaves
+	lingerOn atomic.Bool  // stay connected after the call hangs up
+	linger   atomic.Int64 // for that many seconds; -1 until the client leaves
 	jobs     chan struct{}
 }
 
@@ -157,8 +159,8 @@ func (c *conn) kill(msg string) {
 		c.wmu.Lock()
 		if !c.dead {
 			uuid := ""
-			if c.sess != nil {
-				uuid = c.sess.UUID()
+			if p := c.sessUUID.Load(); p != nil {
+				uuid = *p
 			}
 			_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = c.nc.Write(disconnectNotice(msg, uuid))
@@ -293,7 +295,7 @@ func (c *conn) dispatch(p *Packet) bool {
 		if c.sess == nil {
 			return c.replyText("-ERR not controlling a session")
 		}
-		c.linger.Store(0)
+		c.lingerOn.Store(false)
 		return c.replyText("+OK will not linger")
 	case hasPrefixFold(cmd, "nolog"):
 		if c.logs == nil {
@@ -450,14 +452,15 @@ func (c *conn) lingerCmd(arg string) string {
 	if c.sess == nil {
 		return "-ERR not controlling a session"
 	}
+	n := -1
 	if strings.HasPrefix(arg, " ") && len(arg) > 1 {
-		n := atoi(arg[1:])
-		c.linger.Store(int64(n))
-		if n != 0 {
-			return fmt.Sprintf("+OK will linger %d seconds", n)
-		}
+		n = atoi(arg[1:])
 	}
-	c.linger.Store(-1)
+	c.linger.Store(int64(n))
+	c.lingerOn.Store(true)
+	if n != -1 {
+		return fmt.Sprintf("+OK will linger %d seconds", n)
+	}
 	return "+OK will linger"
 }
 
@@ -783,7 +786,7 @@ func (c *conn) myEvents(arg string) string {
 		if ch == nil {
 			return "-ERR invalid uuid"
 		}
-		c.sess = ch
+		c.setSession(ch)
 		go c.watch(ch)
 		words = words[1:]
 	}
@@ -812,6 +815,13 @@ func isFormat(w string) bool {
 	return false
 }
 
+// setSession makes ch the connection's call.
+func (c *conn) setSession(ch Channel) {
+	c.sess = ch
+	id := ch.UUID()
+	c.sessUUID.Store(&id)
+}
+
 // lookup finds a live call.
 func (c *conn) lookup(uuid string) Channel {
 	if c.srv.cfg.Lookup == nil || uuid == "" {
@@ -828,19 +838,15 @@ func (c *conn) watch(ch Channel) {
 		return
 	case <-ch.Context().Done():
 	}
-	secs := c.linger.Load()
-	if secs == 0 {
+	if !c.lingerOn.Load() {
 		c.kill(msgGoodbye)
 		return
 	}
-	name := ""
-	if c.out != nil {
-		name = c.out.channelName()
-	}
-	if c.write(lingerNotice(ch.UUID(), name, int(secs))) != nil || secs < 0 {
+	secs := c.linger.Load()
+	if c.write(lingerNotice(ch.UUID(), channelName(ch), int(secs))) != nil || secs == -1 {
 		return
 	}
-	t := time.NewTimer(time.Duration(secs) * time.Second)
+	t := time.NewTimer(time.Duration(max(secs, 0)) * time.Second)
 	defer t.Stop()
 	select {
 	case <-c.ctx.Done():

@@ -218,7 +218,9 @@ type fakeChannel struct {
 
 func newFakeChannel(uuid string) *fakeChannel {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &fakeChannel{uuid: uuid, ctx: ctx, cancel: cancel, vars: vars.NewStore()}
+	f := &fakeChannel{uuid: uuid, ctx: ctx, cancel: cancel, vars: vars.NewStore()}
+	f.vars.Set("channel_name", "fake/"+uuid)
+	return f
 }
 
 func (f *fakeChannel) UUID() string             { return f.uuid }

@@ -30,9 +30,6 @@ func NewLogTee(inner slog.Handler) *LogTee {
 	return &LogTee{inner: inner, hub: newLogHub()}
 }
 
-// Inner returns the handler the records are passed on to.
-func (t *LogTee) Inner() slog.Handler { return t.inner }
-
 // Enabled reports whether the inner handler or a log listener wants
 // records at level.
 func (t *LogTee) Enabled(ctx context.Context, level slog.Level) bool {

@@ -58,9 +58,9 @@ type OutboundChannel interface {
 // outboundConn is the part of a connection that belongs to the socket
 // application.
 type outboundConn struct {
-	sess   OutboundChannel
-	async  bool // "async": sendmsg queues and answers at once
-	full   bool // "full": the whole inbound command set
+	sess  OutboundChannel
+	async bool // "async": sendmsg queues and answers at once
+	full  bool // "full": the whole inbound command set
 	// run carries static-mode sendmsg executions to the call's goroutine.
 	run chan runRequest
 }
@@ -71,13 +71,16 @@ type runRequest struct {
 	done chan error
 }
 
-// channelName returns the call's channel name.
-func (o *outboundConn) channelName() string {
-	if p, ok := o.sess.(interface{ Profile() *caller.Profile }); ok {
+// channelName returns a call's channel name ("" when ch does not say).
+func channelName(ch Channel) string {
+	if p, ok := ch.(interface{ Profile() *caller.Profile }); ok {
 		return p.Profile().ChanName
 	}
-	v, _ := o.sess.Vars().Get("channel_name")
-	return v
+	if v := varsOf(ch); v != nil {
+		name, _ := v.Get("channel_name")
+		return name
+	}
+	return ""
 }
 
 // runNow runs m on the call's goroutine (static mode) and waits for it.
@@ -129,7 +132,7 @@ func (s *Server) SocketApp(ctx context.Context, ch apps.Channel, data string) er
 	}
 	c := newConn(s, nc, o)
 	c.authed = true
-	c.sess = sess
+	c.setSession(sess)
 	if !s.track(c) {
 		nc.Close()
 		return errors.New("socket: the event socket is shutting down")
@@ -214,9 +217,7 @@ func (c *conn) serveOutbound() {
 // event-plain block that is also a command/reply.
 func connectReply(ch Channel, bus *events.Bus, async, full bool) []byte {
 	e := events.New("CHANNEL_DATA")
-	if bus != nil {
-		e.Add("Core-UUID", bus.CoreUUID())
-	}
+	bus.Stamp(e) // the standard headers; nothing on a nil bus
 	if p, ok := ch.(interface{ Profile() *caller.Profile }); ok {
 		p.Profile().EventHeaders("Channel", "inbound", e.Add)
 	}

@@ -88,6 +88,15 @@ func TestWrongPassword(t *testing.T) {
 	}
 	// The server still works.
 	ts.authed(t)
+
+	c = ts.dialRaw(t)
+	c.expectType("auth/request")
+	if got := c.cmd("userauth 1000@example.com:pw"); got != "-ERR invalid" {
+		t.Errorf("userauth: %q", got)
+	}
+	if rest := c.expectClosed(); len(rest) != 1 {
+		t.Errorf("after userauth: %+v", rest)
+	}
 }
 
 func TestAPI(t *testing.T) {
@@ -109,6 +118,11 @@ func TestAPI(t *testing.T) {
 		{"api", "-ERR command not found"},
 		{"frobnicate", "-ERR command not found"},
 		{"userauth a@b:c", "-ERR command not found"},
+		{"linger", "-ERR not controlling a session"},
+		{"nolinger", "-ERR not controlling a session"},
+		{"divert_events on", "-ERR not controlling a session."},
+		{"resume", "-ERR command not found"},
+		{"getvar x", "-ERR command not found"},
 	} {
 		if got := c.cmd(tc.cmd); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
@@ -368,11 +382,20 @@ func TestMyEventsAndLinger(t *testing.T) {
 	if got := c.cmd("myevents call-1"); got != "+OK Events Enabled" {
 		t.Fatalf("myevents: %q", got)
 	}
-	if got := c.cmd("myevents call-1"); got != "-ERR aready enabled." {
-		t.Errorf("again: %q", got)
-	}
-	if got := c.cmd("linger 1"); got != "+OK will linger 1 seconds" {
-		t.Errorf("linger: %q", got)
+	for _, tc := range []struct{ cmd, want string }{
+		{"myevents call-1", "-ERR aready enabled."},
+		{"divert_events", "-ERR missing value."},
+		{"divert_events off", "+OK events not diverted"},
+		{"divert_events on", "-ERR divert_events is not supported"},
+		{"linger", "+OK will linger"},
+		{"linger -1", "+OK will linger"},
+		{"linger 0", "+OK will linger 0 seconds"},
+		{"nolinger", "+OK will not linger"},
+		{"linger 1", "+OK will linger 1 seconds"},
+	} {
+		if got := c.cmd(tc.cmd); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
+		}
 	}
 	ts.bus.Fire(channelEvent("CHANNEL_ANSWER", "other"))
 	ts.bus.Fire(channelEvent("CHANNEL_ANSWER", "call-1"))
@@ -389,7 +412,7 @@ func TestMyEventsAndLinger(t *testing.T) {
 	}
 	call.Hangup(cause.CNormalClearing)
 	p := c.expectType("text/disconnect-notice")
-	if p.Get("Content-Disposition") != "linger" || p.Get("Controlled-Session-UUID") != "call-1" || p.Get("Linger-Time") != "1" {
+	if p.Get("Content-Disposition") != "linger" || p.Get("Controlled-Session-UUID") != "call-1" || p.Get("Linger-Time") != "1" || p.Get("Channel-Name") != "fake/call-1" {
 		t.Errorf("linger notice %+v", p)
 	}
 	ts.bus.Fire(channelEvent("CHANNEL_HANGUP_COMPLETE", "call-1"))

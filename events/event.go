@@ -196,20 +196,30 @@ func (e *Event) XML() []byte {
 // escapes (SWITCH_URL_UNSAFE); control and non-ASCII bytes are escaped too.
 const urlUnsafe = "\r\n #%&+:;<=>?@[\\]^`{|}\""
 
+// mustEscape[c] is true for the bytes AppendURLEncoded escapes.
+var mustEscape = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, byte(c)) >= 0
+	}
+	return t
+}()
+
 // AppendURLEncoded appends s URL-encoded as switch_url_encode does: bytes
 // below space or above '~' and the unsafe characters become %XX, anything
 // else is kept.
 func AppendURLEncoded(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, c) >= 0 {
-			b = append(b, '%', hex[c>>4], hex[c&0x0f])
+		if !mustEscape[c] {
 			continue
 		}
-		b = append(b, c)
+		b = append(b, s[start:i]...)
+		b = append(b, '%', hex[c>>4], hex[c&0x0f])
+		start = i + 1
 	}
-	return b
+	return append(b, s[start:]...)
 }
 
 // URLDecode reverses AppendURLEncoded (and '+' is kept as is, as

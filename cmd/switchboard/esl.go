@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-voip/switchboard/acl"
-	apicmd "github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/esl"
 )
@@ -47,7 +46,7 @@ func (sw *theSwitch) startESL(snap *conf.Snapshot) error {
 	srv := esl.NewServer(esl.Config{
 		Settings: set,
 		ACLs:     lists,
-		Env:      sw.commandEnv(),
+		Env:      sw, // the running switch: its calls, globals, configuration
 		Events:   sw.events,
 		Logs:     tee,
 		Lookup: func(uuid string) esl.Channel {
@@ -64,16 +63,6 @@ func (sw *theSwitch) startESL(snap *conf.Snapshot) error {
 	}
 	sw.esl = srv
 	return nil
-}
-
-// commandEnv is what `api` and `bgapi` run commands with: the running
-// switch itself once it provides the commands' Env, else its globals and
-// configuration.
-func (sw *theSwitch) commandEnv() apicmd.Env {
-	if env, ok := any(sw).(apicmd.Env); ok {
-		return env
-	}
-	return &apicmd.Host{Runtime: sw.globals, Config: sw.current.Load}
 }
 
 // eslListening names the event socket's address for the ready line.

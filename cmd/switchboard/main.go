@@ -3,7 +3,8 @@
 //
 // Usage:
 //
-//	switchboard [run]   [--conf DIR] [--debug-addr ADDR]
+//	switchboard [run]   [--conf DIR] [--watch] [--admin-addr ADDR] [--debug-addr ADDR]
+//	switchboard cli     [-H HOST] [-P PORT] [-p PASSWORD] [-x COMMAND]
 //	switchboard check   [--conf DIR] [--strict]
 //	switchboard route   [--conf DIR] [--context NAME] [--field N=V]... [--var N=V]... [--time T] [--json] DEST
 //	switchboard convert --to yaml|xml FILE
