@@ -597,10 +597,14 @@ func (c *call) sendBye(hc cause.Cause) {
 	if contact == nil {
 		return
 	}
-	// sipgo waits for the ACK of our 200 before sending a BYE, polling
-	// with a new timer every T1; the INVITE goroutine ends at that ACK
-	// (or when the transaction gives up), so wait for it instead.
-	<-c.done
+	// sipgo waits for the ACK of our 200 (or the end of the INVITE
+	// transaction) before sending a BYE, polling with a new timer every
+	// T1; the INVITE goroutine ends at that ACK, so wait for one of the
+	// two here instead.
+	select {
+	case <-c.done:
+	case <-c.tx.Done():
+	}
 	bye := sip.NewRequest(sip.BYE, *contact.Address.Clone())
 	bye.SetTransport(inv.Transport())
 	if res := c.dlg.InviteResponse; res != nil && res.To() != nil {

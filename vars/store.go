@@ -26,8 +26,9 @@ const arraySep = "|:"
 // The variables live in one slice in insertion order; a store of more
 // than a few variables also keeps an open-addressing hash index of their
 // lower-case names into that slice. A store sized for its variables
-// (NewStoreSize) therefore costs three allocations however many variables
-// it holds, and lookups never allocate, whatever the case of the name.
+// (NewStoreSize) therefore costs three allocations however many scalar
+// variables it holds, and lookups never allocate, whatever the case of the
+// name.
 type Store struct {
 	mu   sync.RWMutex
 	ents []entry  // the variables, in insertion order
@@ -35,16 +36,36 @@ type Store struct {
 	seed uint64   // hash seed, random per store
 }
 
+// entry is one variable: 40 bytes for the usual scalar with an ASCII name.
 type entry struct {
-	key   string    // lower-case name (strings.ToLower of name)
 	name  string    // as first set
-	value string    // scalar value, or the serialised array when vals != nil
-	vals  *[]string // array elements (nil for a scalar)
-	hash  uint64    // hash of key
+	value string    // scalar value, or the serialised array when ext.vals != nil
+	ext   *entryExt // arrays and names that are not ASCII; nil otherwise
+}
+
+type entryExt struct {
+	key  string   // strings.ToLower(name) when name is not ASCII, else ""
+	vals []string // array elements (nil for a scalar)
+}
+
+func (e *entry) vals() []string {
+	if e.ext == nil {
+		return nil
+	}
+	return e.ext.vals
+}
+
+// lowerKey is e's name in lower case, and whether it is the ASCII name
+// itself (still in its own spelling: compare it with asciiFoldEqual).
+func (e *entry) lowerKey() (string, bool) {
+	if e.ext != nil && e.ext.key != "" {
+		return e.ext.key, false
+	}
+	return e.name, true
 }
 
 // smallStore is the number of variables a store holds before it builds
-// its hash index; below it a lookup compares hashes in a linear scan.
+// its hash index; below it a lookup compares names in a linear scan.
 const smallStore = 8
 
 // NewStore returns an empty store.
@@ -113,7 +134,8 @@ func (s *Store) foldHash(str string) (h uint64, ascii bool) {
 	return h, high == 0
 }
 
-// foldEqual reports whether the ASCII name lower-cases to key.
+// foldEqual reports whether name, its ASCII letters lower-cased, is key
+// (which is in lower case).
 func foldEqual(key, name string) bool {
 	if len(key) != len(name) {
 		return false
@@ -130,34 +152,72 @@ func foldEqual(key, name string) bool {
 	return true
 }
 
+// asciiFoldEqual reports whether a and b are equal once the ASCII
+// letters of both are lower-cased.
+func asciiFoldEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // lookupKey returns what find needs for name: the hash of its lower-case
-// form and, for a name that is not ASCII, that lower-case form itself
-// (which then is what is compared).
-func (s *Store) lookupKey(name string) (h uint64, cmp string, ascii bool) {
+// form and what to compare names with — name itself when it is ASCII,
+// else its lower case.
+func (s *Store) lookupKey(name string) (h uint64, cmp string) {
 	if h, ok := s.foldHash(name); ok {
-		return h, name, true
+		return h, name
 	}
 	cmp = strings.ToLower(name)
 	h, _ = s.foldHash(cmp)
-	return h, cmp, false
+	return h, cmp
+}
+
+// matches reports whether e is the variable a lookup compares with cmp
+// (see lookupKey).
+func (e *entry) matches(cmp string) bool {
+	if len(e.name) != len(cmp) && e.ext == nil {
+		return false // an ASCII name folds to its own length
+	}
+	if e.name == cmp {
+		return true // the same spelling: the usual case
+	}
+	key, ascii := e.lowerKey()
+	if ascii {
+		return asciiFoldEqual(key, cmp)
+	}
+	return foldEqual(key, cmp)
+}
+
+// hashOf is the hash of e's lower-case name.
+func (s *Store) hashOf(e *entry) uint64 {
+	key, _ := e.lowerKey()
+	h, _ := s.foldHash(key)
+	return h
 }
 
 // find returns the position of name in s.ents, or -1, and the hash of
 // its lower-case form. Caller holds mu.
 func (s *Store) find(name string) (int, uint64) {
-	h, cmp, ascii := s.lookupKey(name)
-	match := func(e *entry) bool {
-		if e.hash != h {
-			return false
-		}
-		if ascii {
-			return foldEqual(e.key, cmp)
-		}
-		return e.key == cmp
-	}
+	h, cmp := s.lookupKey(name)
 	if s.idx == nil {
 		for i := range s.ents {
-			if match(&s.ents[i]) {
+			if s.ents[i].matches(cmp) {
 				return i, h
 			}
 		}
@@ -169,16 +229,16 @@ func (s *Store) find(name string) (int, uint64) {
 		if v == 0 {
 			return -1, h
 		}
-		if match(&s.ents[v-1]) {
+		if s.ents[v-1].matches(cmp) {
 			return int(v - 1), h
 		}
 	}
 }
 
-// insertIndex records position i (whose entry is in place) in the index.
-func (s *Store) insertIndex(i int) {
+// insertIndex records position i, whose name hashes to h, in the index.
+func (s *Store) insertIndex(i int, h uint64) {
 	mask := uint64(len(s.idx) - 1)
-	p := s.ents[i].hash & mask
+	p := h & mask
 	for s.idx[p] != 0 {
 		p = (p + 1) & mask
 	}
@@ -197,7 +257,7 @@ func (s *Store) reindex() {
 		clear(s.idx)
 	}
 	for i := range s.ents {
-		s.insertIndex(i)
+		s.insertIndex(i, s.hashOf(&s.ents[i]))
 	}
 }
 
@@ -224,8 +284,8 @@ func (s *Store) Array(name string) []string {
 	if i < 0 {
 		return nil
 	}
-	if e := &s.ents[i]; e.vals != nil {
-		return append([]string(nil), *e.vals...)
+	if vals := s.ents[i].vals(); vals != nil {
+		return append([]string(nil), vals...)
 	}
 	return []string{s.ents[i].value}
 }
@@ -254,45 +314,47 @@ func (s *Store) SetArray(name string, values []string) {
 	}
 	vals := append([]string(nil), values...)
 	s.mu.Lock()
-	s.put(name, serialise(vals), &vals)
+	s.put(name, serialise(vals), vals)
 	s.mu.Unlock()
 }
 
 // put assigns name. Caller holds mu.
-func (s *Store) put(name, value string, vals *[]string) {
+func (s *Store) put(name, value string, vals []string) {
 	i, h := s.find(name)
 	if i >= 0 {
 		e := &s.ents[i]
-		e.value, e.vals = value, vals
+		e.value = value
+		switch {
+		case e.ext != nil && e.ext.key != "":
+			e.ext = &entryExt{key: e.ext.key, vals: vals}
+		case vals != nil:
+			e.ext = &entryExt{vals: vals}
+		default:
+			e.ext = nil
+		}
 		return
 	}
-	key := name
-	if !isLowerASCII(name) {
-		key = strings.ToLower(name)
+	e := entry{name: name, value: value}
+	if !isASCII(name) || vals != nil {
+		e.ext = &entryExt{vals: vals}
+		if !isASCII(name) {
+			e.ext.key = strings.ToLower(name)
+		}
 	}
-	s.ents = append(s.ents, entry{key: key, name: name, value: value, vals: vals, hash: h})
+	s.ents = append(s.ents, e)
 	n := len(s.ents)
 	switch {
 	case n <= smallStore && s.idx == nil:
 	case s.idx == nil || 2*n > len(s.idx):
 		s.reindex()
 	default:
-		s.insertIndex(n - 1)
+		s.insertIndex(n-1, h)
 	}
 }
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
 			return false
 		}
 	}
@@ -334,10 +396,10 @@ func (s *Store) add(name, value string, front bool) {
 	defer s.mu.Unlock()
 	var vals []string
 	if i, _ := s.find(name); i >= 0 {
-		if e := &s.ents[i]; e.vals != nil {
-			vals = append(vals, *e.vals...)
+		if old := s.ents[i].vals(); old != nil {
+			vals = append(vals, old...)
 		} else {
-			vals = []string{e.value}
+			vals = []string{s.ents[i].value}
 		}
 	}
 	if front {
@@ -347,7 +409,7 @@ func (s *Store) add(name, value string, front bool) {
 	}
 	// A one-element array still serialises as its element but stays an
 	// array.
-	s.put(name, serialise(vals), &vals)
+	s.put(name, serialise(vals), vals)
 }
 
 // Unset removes a variable.
@@ -374,8 +436,11 @@ func (s *Store) UnsetPrefix(prefix string) {
 	defer s.mu.Unlock()
 	kept := s.ents[:0]
 	for _, e := range s.ents {
-		if len(e.key) >= len(p) && foldEqual(e.key[:len(p)], p) {
-			continue
+		key, ascii := e.lowerKey()
+		if len(key) >= len(p) {
+			if ascii && asciiFoldEqual(key[:len(p)], p) || !ascii && foldEqual(key[:len(p)], p) {
+				continue
+			}
 		}
 		kept = append(kept, e)
 	}
@@ -430,9 +495,8 @@ func (s *Store) Clone() *Store {
 		c.idx = append([]uint32(nil), s.idx...)
 	}
 	for i := range c.ents {
-		if e := &c.ents[i]; e.vals != nil {
-			vals := append([]string(nil), *e.vals...)
-			e.vals = &vals
+		if e := &c.ents[i]; e.ext != nil {
+			e.ext = &entryExt{key: e.ext.key, vals: append([]string(nil), e.ext.vals...)}
 		}
 	}
 	return c

@@ -149,6 +149,21 @@ func TestStoreSemantics(t *testing.T) {
 			want: [][2]string{{"ÄBC", "2"}, {"\u212a", "kelvin"}},
 			get:  map[string]string{"äBC": "2", "k": "kelvin", "K": "kelvin"},
 		},
+		{
+			name: "non-ASCII names: arrays, replacement, prefixes",
+			ops: []storeOp{
+				{op: "push", name: "Über", value: "a"},
+				{op: "push", name: "über", value: "b"},
+				{op: "set", name: "ÜBER_x", value: "1"},
+				{op: "set", name: "keep", value: "k"},
+				{op: "set", name: "Éa", value: "ARRAY::p|:q"},
+				{op: "set", name: "éA", value: "scalar again"},
+				{op: "unsetprefix", name: "üBER_"},
+			},
+			want:   [][2]string{{"Über", "ARRAY::a|:b"}, {"keep", "k"}, {"Éa", "scalar again"}},
+			arrays: map[string][]string{"ÜBER": {"a", "b"}, "éa": {"scalar again"}},
+			miss:   []string{"über_x"},
+		},
 	}
 	for _, tc := range tests {
 		for _, size := range []int{0, 2, 100} {
