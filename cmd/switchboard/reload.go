@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-voip/switchboard/scripting"
+
 	"github.com/switchboard-voip/switchboard/cdr"
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/events"
@@ -107,6 +109,7 @@ func (sw *theSwitch) reloadConfig(trigger string) ([]string, error) {
 	sw.mgr.SetLimits(p.limits)
 	o.cdr.SetConfig(p.cdr)
 	sw.streams.Configure(localStreamConfigs(p.snap, sw.log))
+	scripting.Flush() // compiled scripts are read again from the new tree
 	dropped := dropShadowedGlobals(sw.globals, p.snap)
 	took := time.Since(start)
 	o.metrics.ReloadDone(true, took)

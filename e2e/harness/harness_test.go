@@ -141,8 +141,20 @@ func TestStartVarsSettleStop(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Two ports "leak": the switch does not settle.
+	// Two ports "leak": the switch does not settle. Wait until the fake
+	// switch reports them, so the check below cannot see the state from
+	// before the message arrived.
 	send("open 2")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		v, err := s.Vars(ctx)
+		if err == nil && v.RTPPortsOpen == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake switch never reported the two ports: %+v, %v", v, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	if v, err := s.WaitSettled(short, base, 5); err == nil || !strings.Contains(err.Error(), "rtp_ports_open 2") {

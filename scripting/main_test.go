@@ -1,0 +1,13 @@
+package scripting
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// Every script's goroutine and every background run has ended when the
+// tests end.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
