@@ -71,16 +71,10 @@ func readApp(ctx context.Context, ch Channel, data string) error {
 		return nil
 	}
 	argv := vars.Separate(data, ' ', 7)
-	arg := func(i int) string {
-		if i < len(argv) {
-			return argv[i]
-		}
-		return ""
-	}
-	a := readArgs{min: catoi(arg(0)), max: catoi(arg(1)), prompt: arg(2), variable: arg(3), terminators: arg(5)}
+	a := readArgs{min: catoi(arg(argv, 0)), max: catoi(arg(argv, 1)), prompt: arg(argv, 2), variable: arg(argv, 3), terminators: arg(argv, 5)}
 	timeout := minReadTimeout
 	if len(argv) > 4 {
-		timeout = catoi(arg(4))
+		timeout = catoi(arg(argv, 4))
 	}
 	if a.min <= 1 {
 		a.min = 1
@@ -95,7 +89,7 @@ func readApp(ctx context.Context, ch Channel, data string) error {
 		a.terminators = "#"
 	}
 	a.timeout = time.Duration(timeout) * time.Millisecond
-	a.digitTimeout = time.Duration(atoui(arg(6))) * time.Millisecond
+	a.digitTimeout = time.Duration(atoui(arg(argv, 6))) * time.Millisecond
 	_, _, err = ivrReadDigits(ctx, s, a)
 	return quiet(err)
 }
@@ -119,19 +113,13 @@ func playAndGetDigitsApp(ctx context.Context, ch Channel, data string) error {
 		return nil
 	}
 	argv := vars.Separate(data, ' ', 11)
-	arg := func(i int) string {
-		if i < len(argv) {
-			return argv[i]
-		}
-		return ""
-	}
-	a := readArgs{min: catoi(arg(0)), max: catoi(arg(1)), terminators: arg(4), prompt: arg(5), variable: arg(7)}
-	tries := catoi(arg(2))
+	a := readArgs{min: catoi(arg(argv, 0)), max: catoi(arg(argv, 1)), terminators: arg(argv, 4), prompt: arg(argv, 5), variable: arg(argv, 7)}
+	tries := catoi(arg(argv, 2))
 	timeout := minReadTimeout
 	if len(argv) > 3 {
-		timeout = catoi(arg(3))
+		timeout = catoi(arg(argv, 3))
 	}
-	invalid, regex, failure := arg(6), arg(8), arg(10)
+	invalid, regex, failure := arg(argv, 6), arg(argv, 8), arg(argv, 10)
 	if a.min < 0 {
 		a.min = 0
 	}
@@ -145,7 +133,7 @@ func playAndGetDigitsApp(ctx context.Context, ch Channel, data string) error {
 		a.terminators = "#"
 	}
 	a.timeout = time.Duration(timeout) * time.Millisecond
-	a.digitTimeout = time.Duration(atoui(arg(9))) * time.Millisecond
+	a.digitTimeout = time.Duration(atoui(arg(argv, 9))) * time.Millisecond
 	var re *dialplan.Regex
 	if regex != "" {
 		if re, err = dialplan.CompileRegex(regex); err != nil {

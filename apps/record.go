@@ -68,17 +68,11 @@ func recordApp(ctx context.Context, ch Channel, data string) error {
 		s.Log(slog.LevelError, "No file specified.")
 		return &UsageError{App: "record", Usage: usage, Reason: "no file specified"}
 	}
-	arg := func(i int) string {
-		if i < len(argv) {
-			return argv[i]
-		}
-		return ""
-	}
 	v := s.Vars()
 	o := RecordOptions{
-		Limit:            time.Duration(atoui(strings.TrimPrefix(arg(1), "+"))) * time.Second,
-		SilenceThreshold: atoui(arg(2)),
-		SilenceHits:      time.Duration(atoui(arg(3))) * time.Second,
+		Limit:            time.Duration(atoui(strings.TrimPrefix(arg(argv, 1), "+"))) * time.Second,
+		SilenceThreshold: atoui(arg(argv, 2)),
+		SilenceHits:      time.Duration(atoui(arg(argv, 3))) * time.Second,
 		Append:           varTrue(v, "RECORD_APPEND"),
 	}
 	path := recordingPath(s, argv[0])

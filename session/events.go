@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/switchboard-voip/switchboard/events"
 )
@@ -141,9 +142,9 @@ func (s *Session) FireEvent(headers [][2]string) {
 	name, sub := "CUSTOM", ""
 	for _, h := range headers {
 		switch {
-		case equalFold(h[0], "Event-Name") && events.Known(h[1]) && h[1] != "ALL":
+		case strings.EqualFold(h[0], "Event-Name") && events.Known(h[1]) && h[1] != "ALL":
 			name = h[1]
-		case equalFold(h[0], "Event-Subclass"):
+		case strings.EqualFold(h[0], "Event-Subclass"):
 			sub = h[1]
 		}
 	}
@@ -158,31 +159,12 @@ func (s *Session) FireEvent(headers [][2]string) {
 	}
 	s.AddEventData(e, verboseEvents[name])
 	for _, h := range headers {
-		if equalFold(h[0], "Event-Name") || equalFold(h[0], "Event-Subclass") {
+		if strings.EqualFold(h[0], "Event-Name") || strings.EqualFold(h[0], "Event-Subclass") {
 			continue
 		}
 		e.Add(h[0], h[1])
 	}
 	bus.Fire(e)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // report runs the Reporters (CDR writers, metrics) once for this leg.
