@@ -78,6 +78,10 @@ func OpenDB(path, hostname string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
+// SQL returns the underlying database, for the switch's other tables
+// (the SIP registrar's).
+func (d *DB) SQL() *sql.DB { return d.db }
+
 // Select returns the value of realm/key.
 func (d *DB) Select(realm, key string) (string, bool, error) {
 	var v sql.NullString

@@ -6,17 +6,20 @@
 //
 // What a call goes through: the INVITE is checked (malformed → 400,
 // unknown Request-URI scheme → 416, unknown Require → 420, body that is not
-// SDP → 415), admitted by the session manager's limits (503), classified by
-// the profile's ACLs (which context it is routed in), its SDP offer is
+// SDP → 415), classified by the profile's ACLs and, for an untrusted
+// caller with auth-calls, digest authentication (which context it is
+// routed in; 407/403), admitted by the session manager's limits (503), its SDP offer is
 // negotiated (488 when nothing matches) and a session starts. 100 Trying
 // goes out at once; 180/183/200 follow as the dialplan's applications ask.
 // A 2xx is retransmitted until the ACK arrives. The far end's BYE or CANCEL
 // hangs the session up; our hangup sends BYE with a Reason header when
 // answered, or the final response the hangup cause maps to.
 //
-// Digest authentication is not implemented yet: with auth-calls=true a
-// caller no ACL trusts is routed, unauthenticated, to the profile's
-// context (public in the default configuration).
+// With auth-calls=true a caller no ACL trusts is challenged (407, digest
+// with the From domain as realm, auth.go) and, once authenticated, routed
+// to its directory user's user_context with the user's variables set.
+// REGISTERs are authenticated the same way (401) and kept by the
+// registrar (registrar.go, register.go).
 package sip
 
 import (
@@ -70,6 +73,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Timers are the protocol timers (see Timers).
 	Timers Timers
+	// Registrar keeps the registrations; nil keeps them in memory only.
+	Registrar *Registrar
+	// Auth tunes digest authentication (nonce lifetime, throttling).
+	Auth AuthConfig
 }
 
 // Endpoint is the SIP side of the switch: its profiles and their calls.
@@ -79,6 +86,8 @@ type Endpoint struct {
 	acl      atomic.Pointer[acl.Lists]
 	snap     atomic.Pointer[conf.Snapshot] // the directory calls are matched against; see ApplyReload
 	profiles []*profile
+	auth     *Authenticator
+	reg      *Registrar
 
 	closing   atomic.Bool
 	started   atomic.Bool
@@ -114,6 +123,16 @@ func New(cfg Config) (*Endpoint, error) {
 	}
 	e.acl.Store(lists)
 	e.snap.Store(cfg.Snapshot)
+	var err error
+	if e.auth, err = NewAuthenticator(cfg.Auth); err != nil {
+		return nil, err
+	}
+	e.reg = cfg.Registrar
+	if e.reg == nil {
+		if e.reg, err = OpenRegistrar(nil, cfg.Auth.Now); err != nil {
+			return nil, fmt.Errorf("sip: %w", err)
+		}
+	}
 	applyTimers(cfg.Timers)
 	pcs, err := parseProfiles(cfg.Snapshot, log)
 	if err != nil {
@@ -400,6 +419,7 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	srv.OnCancel(p.onCancel)
 	srv.OnOptions(p.onOptions)
 	srv.OnInfo(p.onInfo)
+	srv.OnRegister(p.onRegister)
 	srv.OnNoRoute(p.onNoRoute)
 	return p, nil
 }

@@ -303,7 +303,9 @@ func TestOptionsAndUnknownDialogs(t *testing.T) {
 	d.request("CANCEL", "")
 	u.response(d.callID, sip.CANCEL, 481)
 	d.request("REGISTER", "")
-	u.response(d.callID, sip.REGISTER, 405)
+	u.response(d.callID, sip.REGISTER, 401) // the registrar challenges
+	d.request("SUBSCRIBE", "")
+	u.response(d.callID, sip.SUBSCRIBE, 405)
 	d.request("FROBNICATE", "")
 	u.response(d.callID, "FROBNICATE", 501)
 }
@@ -530,24 +532,19 @@ func TestLateOffer(t *testing.T) {
 
 func TestContextFromACL(t *testing.T) {
 	lan := `<list name="lan" default="deny"><node type="allow" cidr="10.0.0.0/8"/></list>`
-	t.Run("untrusted with auth-calls lands in public", func(t *testing.T) {
+	t.Run("untrusted with auth-calls is challenged", func(t *testing.T) {
 		env := newEnv(t, envOpts{acl: lan, settings: `<param name="apply-inbound-acl" value="lan"/>`})
 		u := newUAC(t, env, "udp")
 		d := u.dialog("park")
 		d.invite(d.offer("0"))
-		d.expectAnswer()
-		s := env.sessionFor(d.callID)
-		if s == nil {
-			t.Fatal("no session")
+		r := u.final(d.callID, sip.INVITE)
+		if r.StatusCode != 407 || r.GetHeader("Proxy-Authenticate") == nil {
+			t.Fatalf("got %d, want a 407 challenge", r.StatusCode)
 		}
-		if c := s.Profile().Context; c != "public" {
-			t.Errorf("context %q", c)
+		d.ack(r, "")
+		if s := env.sessionFor(d.callID); s != nil {
+			t.Error("a session started for an unauthenticated caller")
 		}
-		if v, ok := s.Vars().Get("sip_authorized"); ok {
-			t.Errorf("sip_authorized = %q for an untrusted caller", v)
-		}
-		d.request("BYE", "")
-		d.resp(sip.BYE, 200)
 	})
 	t.Run("untrusted without auth-calls is refused", func(t *testing.T) {
 		env := newEnv(t, envOpts{acl: lan, settings: `<param name="apply-inbound-acl" value="lan"/><param name="auth-calls" value="false"/>`})

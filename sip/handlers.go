@@ -18,7 +18,7 @@ import (
 )
 
 // allowMethods is our Allow header.
-const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
 
 // reasonPhrase is the RFC 3261 phrase of a status code.
 func reasonPhrase(code int) string {
@@ -496,6 +496,20 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.reply(req, tx, 503, "Shutting Down")
 		return
 	}
+	// Who the caller is (ACLs, digest authentication) is settled before
+	// admission, so challenges and refusals use no call slot or
+	// sessions-per-second token.
+	src := sourceOf(req)
+	transport := strings.ToLower(req.Transport())
+	info := inviteInfo(req, p.cfg.Name, src, transport)
+	ctxName, reject := p.classify(req, tx, src, info)
+	if reject < 0 {
+		return // answered (a digest challenge, or 403)
+	}
+	if reject != 0 {
+		p.reply(req, tx, reject, "")
+		return
+	}
 	if err := e.cfg.Manager.Admit(); err != nil {
 		reason := "Maximum Calls In Progress"
 		if errors.Is(err, session.ErrShuttingDown) {
@@ -503,14 +517,6 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		p.log.Warn("sip: call refused", "reason", err.Error(), "call_id", req.CallID().Value())
 		p.reply(req, tx, 503, reason)
-		return
-	}
-	src := sourceOf(req)
-	transport := strings.ToLower(req.Transport())
-	info := inviteInfo(req, p.cfg.Name, src, transport)
-	ctxName, reject := p.classify(req, src, info)
-	if reject != 0 {
-		p.reply(req, tx, reject, "")
 		return
 	}
 	info.profile.Context = ctxName
@@ -563,8 +569,11 @@ func (p *profile) negotiateOpts() negotiateOpts {
 // (sofia_handle_sip_i_invite) and returns the context to route in, or a
 // status to reject the call with. It sets sip_authorized, sip_acl_authed_by,
 // sip_acl_token, acl_token and the variables of the directory user an ACL
-// token names.
-func (p *profile) classify(req *sip.Request, src netip.AddrPort, info *callInfo) (string, int) {
+// token names. A caller no ACL trusts must authenticate when auth-calls
+// is set: classify then answers the INVITE itself (challenge or 403) and
+// returns -1, or, once the caller has authenticated, sets the user's
+// variables and routes to its user_context.
+func (p *profile) classify(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, info *callInfo) (string, int) {
 	lists := p.e.acl.Load()
 	ip := src.Addr()
 	var aclContext, token, authedBy string
@@ -602,10 +611,16 @@ func (p *profile) classify(req *sip.Request, src netip.AddrPort, info *callInfo)
 		info.vars.set("acl_token", token)
 		userContext = p.applyUser(token, info)
 	}
-	// A caller the ACLs do not trust and auth-calls wants authenticated
-	// would be challenged here; digest authentication is not implemented
-	// yet, so such a call proceeds unauthenticated to the profile's
-	// context.
+	if !authorized && p.cfg.AuthCalls {
+		u, realm := p.authorizeInvite(req, tx, src, info)
+		if u == nil {
+			return "", -1
+		}
+		if uc := p.applyUser(u.ID+"@"+realm, info); uc != "" {
+			return uc, 0
+		}
+		return p.cfg.Context, 0
+	}
 	switch {
 	case aclContext != "":
 		return aclContext, 0

@@ -119,6 +119,8 @@ const testDialplan = `
 type envOpts struct {
 	settings    string // extra <param>s for the profile
 	acl         string // <list>s for acl.conf
+	directory   string // <domain>s for the directory section
+	auth        AuthConfig
 	maxSessions int
 	sps         int
 	logger      *slog.Logger // nil: testLogger
@@ -162,6 +164,7 @@ func newEnv(t testing.TB, o envOpts) *testEnv {
       <network-lists>` + o.acl + `</network-lists>
     </configuration>
   </section>` + testDialplan + `
+  <section name="directory">` + o.directory + `</section>
 </document>
 `
 	conftest.AddFiles(t, dir, map[string]string{"freeswitch.xml": doc})
@@ -183,7 +186,7 @@ func newEnv(t testing.TB, o envOpts) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := New(Config{Snapshot: snap, Manager: mgr, Media: eng, Logger: log, Timers: testTimers})
+	ep, err := New(Config{Snapshot: snap, Manager: mgr, Media: eng, Logger: log, Timers: testTimers, Auth: o.auth})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,8 +39,17 @@ type ProfileConfig struct {
 	// Greedy is inbound-codec-negotiation greedy or scrooge: our order
 	// picks the codec. generous (FreeSWITCH's default) lets the offer's
 	// order decide.
-	Greedy          bool
-	AuthCalls       bool      // auth-calls
+	Greedy    bool
+	AuthCalls bool // auth-calls
+	// DisableRegister is disable-register: REGISTERs get 403.
+	DisableRegister bool
+	// RegisterDomain is force-register-domain: the directory domain
+	// credentials are checked in and registrations are kept under,
+	// whatever host the phone names.
+	RegisterDomain string
+	// ChallengeRealm is challenge-realm: auto_to (the default: the To
+	// host), auto_from (the From host) or a fixed realm.
+	ChallengeRealm  string
 	InboundACL      []aclRule // apply-inbound-acl, in order
 	NATACL          []string  // apply-nat-acl
 	LocalNetworkACL string    // local-network-acl
@@ -155,6 +164,12 @@ func parseProfile(el *etree.Element, log *slog.Logger) (*ProfileConfig, error) {
 			p.Greedy = strings.EqualFold(val, "greedy") || strings.EqualFold(val, "scrooge")
 		case "auth-calls":
 			p.AuthCalls = caller.True(val)
+		case "disable-register":
+			p.DisableRegister = caller.True(val)
+		case "force-register-domain":
+			p.RegisterDomain = val
+		case "challenge-realm":
+			p.ChallengeRealm = val
 		case "apply-inbound-acl":
 			if strings.EqualFold(val, "none") {
 				p.InboundACL = nil

@@ -194,7 +194,13 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 		Observer:          obs.metrics,
 	})
 	sw.startHeartbeat(settings)
-	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers})
+	reg, err := openRegistrar(sw.ctl, log)
+	if err != nil {
+		sw.media.Close()
+		_ = sw.ctl.close()
+		return nil, err
+	}
+	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers, Registrar: reg})
 	if err != nil {
 		sw.media.Close()
 		_ = sw.ctl.close()

@@ -49,6 +49,10 @@ type Options struct {
 	LocalIP string
 	// Logger receives sipgo's logs; nil discards them.
 	Logger *slog.Logger
+	// Username and Password answer one 401/407 challenge to the INVITE
+	// (digest); with no Password a challenge is the call's final
+	// response.
+	Username, Password string
 }
 
 // Cause is a parsed Reason header (RFC 3326), e.g.
@@ -155,9 +159,10 @@ type Call struct {
 	sessID  uint64
 	callID  string
 	invite  *sip.Request
-	tx      sip.ClientTransaction
+	tx      sip.ClientTransaction // the INVITE's; replaced (under mu) when a challenge is answered
 
 	mu        sync.Mutex
+	authTried bool          // a challenge has been answered
 	changed   chan struct{} // closed and replaced on every state change
 	responses []Response
 	seenResp  map[string]bool
@@ -373,7 +378,9 @@ func (c *Call) sendInvite(ctx context.Context, target sip.Uri) error {
 	if err != nil {
 		return fmt.Errorf("sipclient: send INVITE to %s: %w", c.opts.Target, err)
 	}
+	c.mu.Lock()
 	c.tx = tx
+	c.mu.Unlock()
 	return nil
 }
 
@@ -385,6 +392,7 @@ func (c *Call) run() {
 		c.mu.Lock()
 		wantCancel := c.cancelReq && !c.cancelled && len(c.responses) > 0
 		changed := c.changed
+		tx := c.tx
 		c.mu.Unlock()
 		if wantCancel {
 			c.sendCancel()
@@ -393,15 +401,21 @@ func (c *Call) run() {
 			cancelTimeout = time.After(64 * sip.T1)
 		}
 		select {
-		case res, ok := <-c.tx.Responses():
+		case res, ok := <-tx.Responses():
 			if !ok {
 				continue
 			}
 			if c.handleResponse(res) {
 				return
 			}
-		case <-c.tx.Done():
-			c.endWith(fmt.Errorf("sipclient: INVITE transaction ended without a final response: %w", c.tx.Err()))
+		case <-tx.Done():
+			c.mu.Lock()
+			replaced := c.tx != tx
+			c.mu.Unlock()
+			if replaced {
+				continue // the challenged transaction ended; follow the new one
+			}
+			c.endWith(fmt.Errorf("sipclient: INVITE transaction ended without a final response: %w", tx.Err()))
 			return
 		case <-changed:
 		case <-cancelTimeout:
@@ -482,6 +496,9 @@ func (c *Call) handleResponse(res *sip.Response) bool {
 		}
 		return true
 	default:
+		if c.answerChallenge(res) {
+			return false
+		}
 		c.update(func() {
 			c.recordLocked(res, r)
 			c.final = &r
@@ -490,6 +507,38 @@ func (c *Call) handleResponse(res *sip.Response) bool {
 		c.finish()
 		return true
 	}
+}
+
+// answerChallenge re-sends the INVITE with digest credentials after a
+// 401 or 407, once, when the options carry a password. It reports
+// whether it did.
+func (c *Call) answerChallenge(res *sip.Response) bool {
+	if (res.StatusCode != 401 && res.StatusCode != 407) || c.opts.Password == "" {
+		return false
+	}
+	c.mu.Lock()
+	tried := c.authTried
+	c.authTried = true
+	c.mu.Unlock()
+	if tried {
+		return false
+	}
+	user := c.opts.Username
+	if user == "" {
+		user = c.opts.From
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+	defer cancel()
+	tx, err := c.cli.TransactionDigestAuth(ctx, c.invite, res, sipgo.DigestAuth{Username: user, Password: c.opts.Password})
+	if err != nil {
+		c.log.Warn("answering the challenge failed", "error", err)
+		return false
+	}
+	c.mu.Lock()
+	c.tx = tx
+	c.cseq = c.invite.CSeq().SeqNo
+	c.mu.Unlock()
+	return true
 }
 
 // confirm establishes the dialog from a 2xx, sends the ACK (with the SDP
@@ -811,8 +860,11 @@ func (c *Call) endWith(err error) {
 // still acknowledged by onUnhandledResponse).
 func (c *Call) finish() {
 	c.closeOnce.Do(func() {
-		if c.tx != nil {
-			c.tx.Terminate()
+		c.mu.Lock()
+		tx := c.tx
+		c.mu.Unlock()
+		if tx != nil {
+			tx.Terminate()
 		}
 		close(c.done)
 	})
@@ -1037,8 +1089,11 @@ func (c *Call) Close() error {
 
 func (c *Call) release() {
 	c.media.close()
-	if c.tx != nil {
-		c.tx.Terminate()
+	c.mu.Lock()
+	tx := c.tx
+	c.mu.Unlock()
+	if tx != nil {
+		tx.Terminate()
 	}
 	c.lis.Close()
 	c.ua.Close()
@@ -1048,7 +1103,7 @@ func (c *Call) release() {
 		}
 	})
 	c.finish()
-	if c.tx != nil {
+	if tx != nil {
 		<-c.runDone
 	}
 }
