@@ -3,8 +3,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/switchboard-voip/switchboard/apps"
@@ -43,12 +41,8 @@ func (s *Session) StartCallRecording(path string, o apps.CallRecordOptions) erro
 	if m == nil || !ok {
 		return errors.New("record_session: this call has no media to record")
 	}
-	if root, ok := s.Get("recordings_dir"); ok && root != "" {
-		if rel, err := filepath.Rel(root, filepath.Dir(path)); err == nil && filepath.IsLocal(rel) {
-			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-				return fmt.Errorf("record_session: %w", err)
-			}
-		}
+	if err := s.makeRecordingDir(path); err != nil {
+		return fmt.Errorf("record_session: %w", err)
 	}
 	st := &s.callRecs
 	st.mu.Lock()

@@ -289,14 +289,6 @@ func (s *Session) holdCallState() string {
 	return ""
 }
 
-// callState is CallState with hold taken into account.
-func (s *Session) callState() string {
-	if h := s.holdCallState(); h != "" && s.Ready() {
-		return h
-	}
-	return s.CallState()
-}
-
 // waitUnheld blocks while the call is on hold. It returns false when it
 // should not go on: ctx is done, the call hung up, was transferred or
 // parked, or a break arrived (the break generation is no longer gen).
@@ -567,7 +559,7 @@ func (s *Session) Info() ChannelInfo {
 		Created:         s.created,
 		Name:            p.ChanName,
 		State:           s.State(),
-		CallState:       s.callState(),
+		CallState:       s.CallState(),
 		CIDName:         p.CallerIDName,
 		CIDNum:          p.CallerIDNumber,
 		IPAddr:          p.NetworkAddr,

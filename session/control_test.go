@@ -14,7 +14,6 @@ import (
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
-	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/media"
 )
 
@@ -74,19 +73,7 @@ const controlDialplan = `<include>
 
 func newControlManager(t *testing.T, cfg Config) *Manager {
 	t.Helper()
-	dir := conftest.WriteTree(t, map[string]string{
-		"freeswitch.xml": `<document type="freeswitch/xml">
-  <section name="dialplan">
-    <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
-  </section>
-</document>
-`,
-		"dialplan/default.xml": controlDialplan,
-	})
-	snap, err := conf.Load(conf.Options{Dir: dir, StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := loadDialplan(t, controlDialplan)
 	cfg.Snapshot = func() *conf.Snapshot { return snap }
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return NewManager(cfg)

@@ -31,12 +31,8 @@ func (sm *sessionMedia) Record(ctx context.Context, path string, o apps.RecordOp
 	if !ok {
 		return apps.RecordResult{}, errors.New("this call's media cannot record")
 	}
-	if root, ok := s.Get("recordings_dir"); ok && root != "" {
-		if rel, err := filepath.Rel(root, filepath.Dir(path)); err == nil && filepath.IsLocal(rel) {
-			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-				return apps.RecordResult{}, fmt.Errorf("record: %w", err)
-			}
-		}
+	if err := s.makeRecordingDir(path); err != nil {
+		return apps.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
 	w, err := media.CreateWAV(path, rec.Codec().ClockRate, 1, o.Append)
 	if err != nil {
@@ -53,4 +49,19 @@ func (sm *sessionMedia) Record(ctx context.Context, path string, o apps.RecordOp
 	err = errors.Join(err, w.Close())
 	s.fire("RECORD_STOP", withPath)
 	return apps.RecordResult{Samples: res.Samples, Duration: res.Duration, Reason: res.Reason}, err
+}
+
+// makeRecordingDir creates the directory of a recording's path when it
+// lies under recordings_dir; elsewhere the directory must exist, as in
+// FreeSWITCH.
+func (s *Session) makeRecordingDir(path string) error {
+	root, ok := s.Get("recordings_dir")
+	if !ok || root == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if rel, err := filepath.Rel(root, dir); err != nil || !filepath.IsLocal(rel) {
+		return nil
+	}
+	return os.MkdirAll(dir, 0o750)
 }

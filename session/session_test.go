@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/conf"
-	"github.com/switchboard-voip/switchboard/conf/conftest"
 )
 
 // Test-only applications: they record what ran, block, or panic.
@@ -154,19 +153,7 @@ const testDialplan = `<include>
 
 func newTestManager(t *testing.T) *Manager {
 	t.Helper()
-	dir := conftest.WriteTree(t, map[string]string{
-		"freeswitch.xml": `<document type="freeswitch/xml">
-  <section name="dialplan">
-    <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
-  </section>
-</document>
-`,
-		"dialplan/default.xml": testDialplan,
-	})
-	snap, err := conf.Load(conf.Options{Dir: dir, StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := loadDialplan(t, testDialplan)
 	return NewManager(Config{Snapshot: func() *conf.Snapshot { return snap }, Logger: slog.New(slog.DiscardHandler)})
 }
 
