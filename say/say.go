@@ -15,10 +15,10 @@ package say
 
 import (
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/switchboard-voip/switchboard/internal/registry"
 )
 
 // Type is what kind of value is said: FreeSWITCH's switch_say_type_t.
@@ -197,53 +197,24 @@ type Module interface {
 	Files(text string, a Args) ([]string, error)
 }
 
-// registry holds the say modules by lower-case language name.
-type registry struct {
-	mu sync.RWMutex
-	m  map[string]Module
-}
-
-// std is the process-wide registry that init() functions fill.
-var std = &registry{m: make(map[string]Module)}
+// std holds the say modules that init() functions register.
+var std = registry.New[Module]("say module")
 
 // Register makes m the say module of language name ("en"). It is meant
 // to be called from init(); it panics when name is empty or already
 // registered (ignoring case) or when m is nil.
 func Register(name string, m Module) {
-	switch {
-	case name == "":
-		panic("say: Register with an empty language name")
-	case m == nil:
+	if m == nil {
 		panic(fmt.Sprintf("say: Register(%q) with a nil module", name))
 	}
-	k := strings.ToLower(name)
-	std.mu.Lock()
-	defer std.mu.Unlock()
-	if _, dup := std.m[k]; dup {
-		panic(fmt.Sprintf("say: module %q registered twice", name))
-	}
-	std.m[k] = m
+	std.Add(name, m)
 }
 
 // Lookup returns the say module registered as name, ignoring case.
-func Lookup(name string) (Module, bool) {
-	std.mu.RLock()
-	defer std.mu.RUnlock()
-	m, ok := std.m[strings.ToLower(name)]
-	return m, ok
-}
+func Lookup(name string) (Module, bool) { return std.Get(name) }
 
 // Modules returns the names of the registered modules, sorted.
-func Modules() []string {
-	std.mu.RLock()
-	out := make([]string, 0, len(std.m))
-	for k := range std.m {
-		out = append(out, k)
-	}
-	std.mu.RUnlock()
-	sort.Strings(out)
-	return out
-}
+func Modules() []string { return std.Names() }
 
 // FileString joins files into the one URI FreeSWITCH plays for a said
 // value: "file_string://digits/2.wav!digits/1.wav". ext is appended to

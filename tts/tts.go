@@ -12,9 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
-	"sync"
+
+	"github.com/switchboard-voip/switchboard/internal/registry"
 )
 
 // Engine renders text as speech.
@@ -35,49 +34,21 @@ var ErrUnavailable = errors.New("text-to-speech engine unavailable")
 // does not have.
 var ErrUnknownVoice = errors.New("unknown voice")
 
-// registry holds engines by lower-case name.
-type registry struct {
-	mu sync.RWMutex
-	m  map[string]Engine
-}
-
-var std = &registry{m: make(map[string]Engine)}
+// std holds the engines that init() functions register.
+var std = registry.New[Engine]("tts engine")
 
 // Register adds engine e under name ("flite"). It is meant to be called
 // from init(); it panics when name is empty or taken (ignoring case), or
 // when e is nil.
 func Register(name string, e Engine) {
-	switch {
-	case name == "":
-		panic("tts: Register with an empty engine name")
-	case e == nil:
+	if e == nil {
 		panic(fmt.Sprintf("tts: Register(%q) with a nil engine", name))
 	}
-	k := strings.ToLower(name)
-	std.mu.Lock()
-	defer std.mu.Unlock()
-	if _, dup := std.m[k]; dup {
-		panic(fmt.Sprintf("tts: engine %q registered twice", name))
-	}
-	std.m[k] = e
+	std.Add(name, e)
 }
 
 // Lookup returns the engine registered as name, ignoring case.
-func Lookup(name string) (Engine, bool) {
-	std.mu.RLock()
-	defer std.mu.RUnlock()
-	e, ok := std.m[strings.ToLower(name)]
-	return e, ok
-}
+func Lookup(name string) (Engine, bool) { return std.Get(name) }
 
 // Engines returns the names of the registered engines, sorted.
-func Engines() []string {
-	std.mu.RLock()
-	out := make([]string, 0, len(std.m))
-	for k := range std.m {
-		out = append(out, k)
-	}
-	std.mu.RUnlock()
-	sort.Strings(out)
-	return out
-}
+func Engines() []string { return std.Names() }
