@@ -294,12 +294,6 @@ func (s *Subscription) Clear() {
 	})
 }
 
-// Interested reports whether the subscription currently wants any event.
-func (s *Subscription) Interested() bool {
-	in := s.interest.Load()
-	return in.all || len(in.names) > 0
-}
-
 // SetFilter sets an extra predicate an event must satisfy to be
 // delivered (nil removes it). It runs on the firing goroutine, so it must
 // be quick and must not block.
