@@ -9,7 +9,7 @@
 //
 //	run --conf DIR --state-dir DIR --log-level LEVEL
 //	    --set <SIPPortVar>=PORT [--set NAME=VALUE]...
-//	    --debug-addr 127.0.0.1:PORT [Options.Args...]
+//	    --debug-addr 127.0.0.1:PORT --admin-addr off [Options.Args...]
 //
 // and what it expects back: a line containing the word "ready" on stderr
 // (or stdout) once the SIP profiles listen, and, on the debug address,
@@ -256,7 +256,10 @@ func start(t testing.TB, opts Options) (*Switch, error) {
 	for _, k := range names {
 		args = append(args, "--set", k+"="+opts.Set[k])
 	}
-	args = append(args, "--debug-addr", s.DebugAddr)
+	// No admin HTTP server unless a test asks for one in Args (the
+	// later flag wins): switches started side by side would otherwise
+	// compete for the default 127.0.0.1:8080.
+	args = append(args, "--debug-addr", s.DebugAddr, "--admin-addr", "off")
 	args = append(args, opts.Args...)
 	s.Args = args
 

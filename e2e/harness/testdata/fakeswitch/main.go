@@ -46,6 +46,7 @@ func main() {
 	state := fs.String("state-dir", "", "state directory")
 	fs.String("log-level", "warn", "log level")
 	debugAddr := fs.String("debug-addr", "", "expvar and pprof address")
+	fs.String("admin-addr", "", "admin HTTP address (ignored)")
 	set := sets{}
 	fs.Var(set, "set", "NAME=VALUE")
 	if err := fs.Parse(os.Args[2:]); err != nil {
