@@ -101,8 +101,10 @@ func (r *CallRecording) run(s *Stream, w *WAVWriter, o CallRecordOptions, rx, tx
 			buf = make([]int16, 0, n)
 		}
 		buf = buf[:0]
-		if tap == nil {
-			return append(buf, make([]int16, n)...)
+		if tap == nil { // this side is not recorded: silence
+			buf = buf[:n]
+			clear(buf)
+			return buf
 		}
 		// Keep at most a second of backlog: older audio is what a stalled
 		// writer could never place on the timeline any more.
