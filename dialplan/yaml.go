@@ -714,7 +714,7 @@ func (r *yamlReader) action(item *yaml.Node, what string) (*Action, error) {
 	a := &Action{Pos: r.pos(n)}
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if n.Tag == "!!null" || n.Value == "" {
+		if n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
 			return nil, r.errorf(n, "%s: empty action; write an application name", what)
 		}
 		if a.App, err = r.str(n, "application"); err != nil {
@@ -749,7 +749,7 @@ func (r *yamlReader) action(item *yaml.Node, what string) (*Action, error) {
 		if k.Value == DirectiveKey {
 			return nil, r.errorf(k, "%s directives may stand among contexts, extensions and an extension's conditions, not among actions", DirectiveKey)
 		}
-		if k.Tag == "!!null" || k.Value == "" {
+		if k.Tag == "!!null" || strings.TrimSpace(k.Value) == "" {
 			return nil, r.errorf(k, "%s: empty application name", what)
 		}
 		if a.App, err = r.str(k, "application"); err != nil {
@@ -793,6 +793,9 @@ func (r *yamlReader) action(item *yaml.Node, what string) (*Action, error) {
 	}
 	if !hasApp {
 		return nil, r.errorf(n, "action: missing app:")
+	}
+	if strings.TrimSpace(a.App) == "" {
+		return nil, r.errorf(n, "action: empty app:; write an application name")
 	}
 	return a, nil
 }
