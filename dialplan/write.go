@@ -424,7 +424,10 @@ func strNode(s string) *yaml.Node {
 	case "", "~", "null", "Null", "NULL":
 		n.Tag = "!!str"
 	}
-	if strings.ContainsAny(s, "\r\u0085\u2028\u2029") || strings.Contains(s, "\n") && strings.ContainsAny(s, "\t ") {
+	// yaml.v3's block scalars do not bring every multi-line value back
+	// unchanged (blank lines, a lone "\n", trailing white space), so a
+	// value with a line break is always written double-quoted.
+	if strings.ContainsAny(s, "\n\r\u0085\u2028\u2029") {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
@@ -549,7 +552,9 @@ func yamlActions(acts []*Action) *yaml.Node {
 
 // yamlAction picks the shortest form that reads back to the same action.
 func yamlAction(a *Action) *yaml.Node {
-	plain := !a.DataElement && a.Inline == "" && a.Loop == "" && a.App != "" &&
+	// The short forms (`answer`, `playback: x`) need a name the reader
+	// accepts there: not empty, not only white space.
+	plain := !a.DataElement && a.Inline == "" && a.Loop == "" && strings.TrimSpace(a.App) != "" &&
 		a.App != DirectiveKey && !slices.Contains(yamlActionKeys, a.App)
 	switch {
 	case plain && a.Data == "":

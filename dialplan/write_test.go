@@ -208,9 +208,7 @@ func TestWriteYAMLForms(t *testing.T) {
         - {app: data, data: x}
         - {app: set, data: a=1, inline: true, loop: 2}
         - {app: log, data-element: <b>}
-        - log: |-
-            two
-            lines
+        - log: "two\nlines"
   - name: two
     continue: yes
     conditions:

@@ -794,8 +794,5 @@ func (r *yamlReader) action(item *yaml.Node, what string) (*Action, error) {
 	if !hasApp {
 		return nil, r.errorf(n, "action: missing app:")
 	}
-	if strings.TrimSpace(a.App) == "" {
-		return nil, r.errorf(n, "action: empty app:; write an application name")
-	}
 	return a, nil
 }
