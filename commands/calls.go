@@ -19,6 +19,7 @@ func init() {
 	for _, c := range []Command{
 		{Name: "uuid_kill", Usage: "<uuid> [cause]", Description: "Kill channel", Run: uuidKill},
 		{Name: "uuid_transfer", Usage: transferUsage, Description: "Transfer a session", Run: uuidTransfer},
+		{Name: "uuid_bridge", Usage: "<uuid> <other_uuid>", Description: "Bridge call legs", Run: uuidBridge},
 		{Name: "uuid_getvar", Usage: "<uuid> <var>", Description: "Get a variable from a channel", Run: uuidGetvar},
 		{Name: "uuid_setvar", Usage: setvarUsage, Description: "Set a variable", Run: uuidSetvar},
 		{Name: "uuid_setvar_multi", Usage: setvarMultiUsage, Description: "Set multiple variables", Run: uuidSetvarMulti},
@@ -73,8 +74,8 @@ func uuidKill(_ context.Context, env Env, args string) (string, error) {
 // echo ends, a park is left) and is routed again to dest, as the transfer
 // application would; missing parts take transfer's defaults.
 //
-// -bleg and -both name the bridged leg; Switchboard does not bridge yet,
-// so as in FreeSWITCH when there is none, the call itself is transferred.
+// -bleg transfers the leg bridged to the call instead, -both both of
+// them; a call bridged to nobody is transferred itself.
 func uuidTransfer(_ context.Context, env Env, args string) (string, error) {
 	argv := vars.Separate(args, ' ', 5)
 	if len(argv) < 2 {
@@ -89,13 +90,52 @@ func uuidTransfer(_ context.Context, env Env, args string) (string, error) {
 		return noChannel, nil
 	}
 	dest, rest := argv[1], argv[2:]
+	legs := []*session.Session{s}
 	if strings.HasPrefix(dest, "-") {
+		flag := dest
 		dest, rest = arg(argv, 2), argv[min(3, len(argv)):]
+		p := s.Partner()
+		switch strings.ToLower(flag) {
+		case "-bleg":
+			// As in FreeSWITCH, a call bridged to nobody is itself
+			// transferred.
+			if p != nil {
+				legs = []*session.Session{p}
+			}
+		case "-both":
+			if p != nil {
+				legs = append(legs, p)
+			}
+		}
 	}
-	if err := s.Transfer(dest, arg(rest, 0), arg(rest, 1)); err != nil {
-		return "-ERR\n", nil
+	for _, l := range legs {
+		if err := l.Transfer(dest, arg(rest, 0), arg(rest, 1)); err != nil {
+			return "-ERR\n", nil
+		}
 	}
 	return "+OK\n", nil
+}
+
+// uuidBridge is `uuid_bridge <uuid> <other_uuid>`: both calls stop what
+// they are doing and are bridged; the first one's action list ends with
+// the bridge.
+func uuidBridge(_ context.Context, env Env, args string) (string, error) {
+	f := strings.Fields(args)
+	if len(f) != 2 {
+		return "-USAGE: <uuid> <other_uuid>\n", nil
+	}
+	c, ok := coreOf(env)
+	if !ok {
+		return needs("uuid_bridge"), nil
+	}
+	a, b := locate(c, f[0]), locate(c, f[1])
+	if a == nil || b == nil {
+		return "-ERR Invalid uuid\n", nil
+	}
+	if err := a.BridgeWith(b); err != nil {
+		return "-ERR " + err.Error() + "\n", nil
+	}
+	return "+OK " + f[1] + "\n", nil
 }
 
 // arg returns argv[i], or "" past its end.

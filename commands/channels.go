@@ -101,14 +101,21 @@ func channelRow(env Env, i session.ChannelInfo, host string) []string {
 }
 
 // showCalls is `show calls [count]`: one row per call, oldest first, or
-// their count. Switchboard does not bridge legs yet, so every channel is
-// a call of its own and the B-leg columns are empty.
+// their count. Two bridged legs are one call: the leg that bridged (the
+// A-leg) fills the first columns and its partner the b_* ones; a leg
+// bridged to nobody is a call of its own with empty b_* columns.
 func showCalls(_ context.Context, env Env, args []string) (*Table, error) {
 	c, ok := coreOf(env)
 	if !ok {
 		return nil, errNoCore
 	}
-	list := c.Sessions().List()
+	var list []*session.Session
+	for _, s := range c.Sessions().List() {
+		if s.BridgedAsB() {
+			continue
+		}
+		list = append(list, s)
+	}
 	if len(args) > 0 && strings.EqualFold(args[0], "count") {
 		return &Table{CountOnly: true, Count: len(list)}, nil
 	}
@@ -121,7 +128,15 @@ func showCalls(_ context.Context, env Env, args []string) (*Table, error) {
 			i.State.String(), i.CIDName, i.CIDNum, i.IPAddr, i.Dest, i.PresenceID, i.PresenceData,
 			i.Accountcode, i.CallState, i.CalleeName, i.CalleeNum, "", i.CallUUID, host, "", "",
 		}
-		row = append(row, make([]string, len(callColumns)-len(row))...)
+		if p := s.Partner(); p != nil {
+			b := p.Info()
+			row = append(row,
+				b.UUID, b.Direction, createdText(env, b), strconv.FormatInt(b.Created.Unix(), 10), b.Name,
+				b.State.String(), b.CIDName, b.CIDNum, b.IPAddr, b.Dest, b.PresenceID, b.PresenceData,
+				b.Accountcode, b.CallState, b.CalleeName, b.CalleeNum, "", "", "")
+		}
+		row = append(row, make([]string, len(callColumns)-1-len(row))...)
+		row = append(row, strconv.FormatInt(i.Created.Unix(), 10))
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil

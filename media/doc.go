@@ -43,6 +43,17 @@
 // used by Echo), telephone events to the OnDTMF callback (once per event,
 // deduplicated by RTP timestamp).
 //
+// # Bridging
+//
+// Bridge joins two streams, as FreeSWITCH's bridge joins two channels:
+// the audio each receives is sent on the other at once, packet by packet
+// (PCMU and PCMA converted when the two differ), under the sending
+// stream's own SSRC, sequence numbers and timestamps, so each far end
+// sees one continuous stream across playbacks and bridges. Telephone
+// events received on one side are re-sent on the other as events. A
+// stream's own producer (Play, Echo, SendDTMF) takes precedence over the
+// relayed audio while it runs.
+//
 // # Sources
 //
 // OpenSource turns a FreeSWITCH media URI into a Source of mono PCM at the

@@ -63,7 +63,7 @@ func (s *Stream) sendDTMFFrame(ev *dtmfEvent, period uint64, deadline time.Durat
 		return
 	}
 	if ev.start {
-		s.dtmfTS = s.timestamp(period)
+		s.dtmfTS = s.frameTS(period)
 		s.ctr.dtmfOut.Add(1)
 	}
 	s.hdr.PayloadType = s.dtmfPT

@@ -200,4 +200,6 @@ func (p *PacketStats) add(o PacketStats) {
 	p.DTMFOut += o.DTMFOut
 	p.AudioIn += o.AudioIn
 	p.DTMFPktsIn += o.DTMFPktsIn
+	p.Relayed += o.Relayed
+	p.RelayDropped += o.RelayDropped
 }

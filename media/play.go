@@ -37,10 +37,19 @@ func (s *Stream) acquireOutput(ctx context.Context) error {
 	case <-s.space:
 	default:
 	}
+	// The producer has the output: audio relayed by a bridge waits.
+	s.mu.Lock()
+	s.owned = true
+	s.mu.Unlock()
 	return nil
 }
 
-func (s *Stream) releaseOutput() { <-s.outSem }
+func (s *Stream) releaseOutput() {
+	s.mu.Lock()
+	s.owned = false
+	s.mu.Unlock()
+	<-s.outSem
+}
 
 // wait blocks until the pacer has taken frames (the queue fell to
 // queueLowWater, or emptied), ctx is done or the stream closes. A producer waits only

@@ -148,6 +148,8 @@ type counters struct {
 	accepted         atomic.Uint64
 	acceptedAudio    atomic.Uint64
 	acceptedDTMFPkts atomic.Uint64
+	relayed          atomic.Uint64 // bridged audio packets sent
+	relayDropped     atomic.Uint64 // bridged audio packets not sent
 }
 
 // PacketStats counts packets.
@@ -174,6 +176,13 @@ type PacketStats struct {
 	DTMFOut    uint64 // telephone events sent
 	AudioIn    uint64 // accepted audio packets
 	DTMFPktsIn uint64 // accepted telephone-event packets
+	// Relayed counts the audio packets a Bridge sent on this stream (the
+	// bridged peer's audio; they are also counted in Sent).
+	Relayed uint64
+	// RelayDropped counts the peer's audio packets a Bridge did not send
+	// on this stream: no usable remote address (not yet known, or hold),
+	// or the stream's own producer (Play, Echo, SendDTMF) had the output.
+	RelayDropped uint64
 }
 
 func (c *counters) snapshot() PacketStats {
@@ -184,6 +193,7 @@ func (c *counters) snapshot() PacketStats {
 		BadSSRC: c.badSSRC.Load(), BadSeq: c.badSeq.Load(), Discarded: c.discarded.Load(),
 		Underruns: c.underruns.Load(), DTMFIn: c.dtmfIn.Load(), DTMFOut: c.dtmfOut.Load(),
 		AudioIn: c.acceptedAudio.Load(), DTMFPktsIn: c.acceptedDTMFPkts.Load(),
+		Relayed: c.relayed.Load(), RelayDropped: c.relayDropped.Load(),
 	}
 }
 

@@ -39,7 +39,8 @@ type Digit struct {
 
 // Stream is one call's RTP session on one local port. Its methods are
 // safe for concurrent use, but one producer (Play, Echo, SendDTMF) runs
-// at a time: a second waits for the first to finish.
+// at a time: a second waits for the first to finish. A stream in a
+// Bridge sends its peer's audio whenever no producer runs.
 //
 // What only sending needs — the frame queue, the send buffer, a place on
 // a pacer — is set up when the first producer starts, so a call that
@@ -101,6 +102,16 @@ type Stream struct {
 	dtmfOpen  bool // an event started and not yet ended
 	dtmfLast  dtmfEvent
 	sendBuf   []byte
+	owned     bool // a producer holds the output (acquireOutput)
+
+	// bridging, guarded by mu
+	br    *bridge    // the bridge the stream is in, or nil
+	relay relayState // how relayed packets map onto the stream's numbering
+	// tsFloor, when tsFloorSet, is the lowest timestamp the next run of
+	// packets may start at: relayed packets follow the sender's clock,
+	// which may run ahead of the pacer's.
+	tsFloor    uint32
+	tsFloorSet bool
 
 	// receive side, guarded by mu
 	gate   sourceGate
@@ -427,11 +438,15 @@ func (s *Stream) receive(b []byte, from netip.AddrPort) {
 
 	var digit Digit
 	var onDigit func(Digit)
+	gotDigit := false
+	br := s.br
+	var fwd relayPacket
+	forward := false
 	switch {
 	case isDTMF:
 		s.ctr.acceptedDTMFPkts.Add(1)
 		if d, ok := s.dtmfRx.packet(s.rxPkt.Timestamp, s.rxPkt.Payload, s.codec.ClockRate); ok {
-			digit, onDigit = d, s.onDTMF
+			digit, onDigit, gotDigit = d, s.onDTMF, true
 			s.ctr.dtmfIn.Add(1)
 		}
 	case isAudio:
@@ -442,6 +457,15 @@ func (s *Stream) receive(b []byte, from netip.AddrPort) {
 				t.write(s.rxPCM[:n])
 			}
 		}
+		if br != nil {
+			// The payload stays valid after the unlock: it lies in b,
+			// which belongs to this call.
+			forward = true
+			fwd = relayPacket{
+				ssrc: s.rxPkt.SSRC, ts: s.rxPkt.Timestamp, marker: s.rxPkt.Marker,
+				alaw: s.codec.isAlaw(), payload: s.rxPkt.Payload,
+			}
+		}
 	}
 	s.mu.Unlock()
 	if latched != nil {
@@ -449,6 +473,14 @@ func (s *Stream) receive(b []byte, from netip.AddrPort) {
 	}
 	if onDigit != nil {
 		onDigit(digit)
+	}
+	if br != nil {
+		switch {
+		case forward:
+			br.forward(s, &fwd)
+		case gotDigit:
+			br.forwardDigit(s, digit)
+		}
 	}
 }
 
@@ -504,13 +536,28 @@ func (s *Stream) timestamp(period uint64) uint32 {
 	return s.tsBase + uint32(period)*uint32(s.spf)
 }
 
+// frameTS is the timestamp of a frame sent in period, moved on (with
+// the clock from then on) to tsFloor when relayed packets went further,
+// so timestamps never go back. Caller holds mu.
+func (s *Stream) frameTS(period uint64) uint32 {
+	ts := s.timestamp(period)
+	if s.tsFloorSet {
+		if d := int32(s.tsFloor - ts); d > 0 {
+			s.tsBase += uint32(d)
+			ts = s.tsFloor
+		}
+		s.tsFloorSet = false
+	}
+	return ts
+}
+
 func (s *Stream) sendAudio(f *frame, period uint64, deadline time.Duration) {
 	if !s.canSend() {
 		s.ctr.discarded.Add(1)
 		return
 	}
 	s.hdr.PayloadType = s.codec.PayloadType
-	s.hdr.Timestamp = s.timestamp(period)
+	s.hdr.Timestamp = s.frameTS(period)
 	s.hdr.Marker = !s.everSent || s.needMark || period != s.lastSent+1
 	s.needMark = false
 	var n int
@@ -525,14 +572,23 @@ func (s *Stream) sendAudio(f *frame, period uint64, deadline time.Duration) {
 	s.write(12+n, period, deadline)
 }
 
-// write marshals s.hdr into sendBuf (whose payload is already in place
-// after the 12-byte header) and sends it.
+// write is the pacer's send: it marshals s.hdr into sendBuf (whose
+// payload is already in place after the 12-byte header), sends it, and
+// records how late it left. A relayed packet that follows starts a new
+// run of the relay's numbering.
 func (s *Stream) write(size int, period uint64, deadline time.Duration) {
+	s.relay.synced = false
+	s.e.lateness.observe(s.e.mono() - deadline)
+	s.send(size, period)
+}
+
+// send marshals s.hdr into sendBuf and sends the packet: the pacer's and
+// the bridge's common path. Caller holds mu.
+func (s *Stream) send(size int, period uint64) {
 	if _, err := s.hdr.MarshalTo(s.sendBuf[:12]); err != nil {
 		s.ctr.sendErrors.Add(1)
 		return
 	}
-	s.e.lateness.observe(s.e.mono() - deadline)
 	if _, err := s.conn.WriteToUDPAddrPort(s.sendBuf[:size], s.remote); err != nil {
 		s.ctr.sendErrors.Add(1)
 	} else {

@@ -3,9 +3,9 @@ package media
 import "time"
 
 // TapSent starts delivering a copy of the audio the stream sends (what
-// the far end hears), decoded to PCM at the codec's rate, keeping up to
-// capacity of it. Nothing arrives while nothing plays. Close it when
-// done.
+// the far end hears: played, or relayed by a Bridge), decoded to PCM at
+// the codec's rate, keeping up to capacity of it. Nothing arrives while
+// nothing is sent. Close it when done.
 func (s *Stream) TapSent(capacity time.Duration) *Tap {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -349,7 +349,6 @@ func (s *Session) MediaReady() bool {
 }
 
 // Bridged reports whether the channel is up and bridged to another.
-// Nothing bridges yet, so it is false unless the channel says otherwise.
 func (s *Session) Bridged() bool {
 	if s.sess == nil || !s.allocated {
 		return false

@@ -85,6 +85,7 @@ type Manager struct {
 	created atomic.Uint64
 	limits  atomic.Pointer[Limits] // set by SetLimits; nil: cfg's
 	ctl     managerControl         // pause and statistics (control.go)
+	dialers map[string]Dialer      // by technology (outbound.go)
 }
 
 // NewManager returns a Manager.

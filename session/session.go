@@ -82,6 +82,11 @@ type Session struct {
 	callRecs callRecState // record_session recordings (callrec.go)
 
 	dm digitState // bind_digit_action and bind_meta_app (digit_actions.go)
+
+	outbound  bool            // a leg we placed (outbound.go)
+	nextSteps []dialplan.Step // run instead of the next hunt (RunApp)
+	bridge    *bridgeLink     // the bridge this leg is in (bridge.go)
+	nextBrg   *Session        // bridge to this leg instead of the next hunt (BridgeWith)
 }
 
 var _ apps.Session = (*Session)(nil)
@@ -321,16 +326,29 @@ func (s *Session) Start() {
 func (s *Session) run() {
 	defer s.finish()
 	s.setState(CSInit)
+	s.routeLoop()
+}
+
+// routeLoop routes and executes until the call ends or parks for good:
+// a transfer routes again.
+func (s *Session) routeLoop() {
 	for s.Ready() {
-		s.setState(CSRouting)
-		steps, ok := s.route()
-		if !ok {
-			s.log.Info("No Route, Aborting")
-			s.Hangup(cause.CNoRouteDestination)
-			break
+		if b := s.takeNextBridge(); b != nil {
+			// uuid_bridge or intercept: the bridge is this call's
+			// whole action list.
+			s.setState(CSExecute)
+			s.runBridgeWith(b)
+		} else {
+			s.setState(CSRouting)
+			steps, ok := s.route()
+			if !ok {
+				s.log.Info("No Route, Aborting")
+				s.Hangup(cause.CNoRouteDestination)
+				break
+			}
+			s.setState(CSExecute)
+			s.execute(steps)
 		}
-		s.setState(CSExecute)
-		s.execute(steps)
 		if s.takeTransfer() {
 			continue
 		}
@@ -378,6 +396,11 @@ func (s *Session) route() ([]dialplan.Step, bool) {
 	s.mu.Lock()
 	s.snap = snap
 	p := s.profile
+	if steps := s.nextSteps; steps != nil {
+		s.nextSteps = nil
+		s.mu.Unlock()
+		return steps, true
+	}
 	s.mu.Unlock()
 	res := s.hunt(snap, p)
 	if !res.Found {

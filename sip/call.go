@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -21,7 +19,6 @@ import (
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
-	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // callState is where an inbound call is in its INVITE transaction.
@@ -35,40 +32,26 @@ const (
 
 // call is one inbound SIP call leg: the session.Endpoint of its session.
 type call struct {
-	p      *profile
-	dlg    *sipgo.DialogServerSession
-	tx     sip.ServerTransaction
-	req    *sip.Request
-	name   string
-	src    netip.AddrPort
-	sess   *session.Session
-	stream *media.Stream
-	latch  bool // NAT: latch the media on the first packet
+	leg // stream, offer/answer state, re-INVITEs (shared with outbound legs)
+
+	dlg  *sipgo.DialogServerSession
+	tx   sip.ServerTransaction
+	req  *sip.Request
+	name string
+	sess *session.Session
 
 	final chan *sip.Response // the final response the INVITE goroutine sends
 	done  chan struct{}      // closed when the INVITE goroutine returns
 
-	ackMu  sync.Mutex
-	ackSeq uint32        // highest CSeq acknowledged
-	ackCh  chan struct{} // closed and replaced at every ACK
+	canceled atomic.Bool // CANCEL received before a final response
+	byeGot   atomic.Bool // the far end sent BYE
 
-	canceled   atomic.Bool // CANCEL received before a final response
-	byeGot     atomic.Bool // the far end sent BYE
-	hungup     atomic.Bool // Hangup ran
-	reinviting atomic.Bool
-
-	mu        sync.Mutex
-	state     callState
-	farEnded  bool // the far end ended the call: Hangup sends nothing
-	offer     *remoteSDP
-	params    audioParams // negotiated (valid when haveMedia)
-	haveMedia bool        // params hold a negotiated stream
-	ourOffer  bool        // we offered (late offer) and wait for the answer in the ACK
-	localSDP  []byte      // the SDP we sent in 183/200 (reused)
-	origin    sdpOrigin
-	early     bool // 183 with SDP sent
-	hold      bool
-	contact   sip.ContactHeader
+	// Guarded by leg.mu:
+	state    callState
+	farEnded bool // the far end ended the call: Hangup sends nothing
+	offer    *remoteSDP
+	localSDP []byte // the SDP we sent in 183/200 (reused)
+	early    bool   // 183 with SDP sent
 }
 
 var _ session.Endpoint = (*call)(nil)
@@ -79,18 +62,22 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 		return nil, err
 	}
 	c := &call{
-		p:      p,
-		dlg:    dlg,
-		tx:     tx,
-		req:    req,
-		name:   "sofia/" + p.cfg.Name + "/" + info.chanID,
-		src:    src,
-		stream: stream,
-		final:  make(chan *sip.Response, 1),
-		ackCh:  make(chan struct{}),
-		done:   make(chan struct{}),
-		offer:  offer,
-		origin: sdpOrigin{user: "Switchboard", id: rand.Uint64() >> 1},
+		leg: leg{
+			p:      p,
+			callID: req.CallID().Value(),
+			stream: stream,
+			vars:   info.vars.st,
+			src:    src,
+			ackCh:  make(chan struct{}),
+			origin: sdpOrigin{user: "Switchboard", id: rand.Uint64() >> 1},
+		},
+		dlg:   dlg,
+		tx:    tx,
+		req:   req,
+		name:  "sofia/" + p.cfg.Name + "/" + info.chanID,
+		final: make(chan *sip.Response, 1),
+		done:  make(chan struct{}),
+		offer: offer,
 	}
 	if i := strings.IndexByte(c.name, ';'); i >= 0 {
 		c.name = c.name[:i]
@@ -117,15 +104,13 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 		Profile:  info.profile,
 		Store:    info.vars.st,
 	})
+	c.sessp.Store(c.sess)
 	// The receive goroutine starts after c.sess is set, so it sees it.
 	stream.OnDTMF(func(d media.Digit) { c.queueDTMF(d.Digit) })
 	stream.Start()
 	p.calls.Store(dlg.ID, c)
 	return c, nil
 }
-
-// logger is the call's logger (made when there is something to log).
-func (c *call) logger() *slog.Logger { return c.p.log.With("call_id", c.req.CallID().Value()) }
 
 // contactFor builds the Contact of our responses to req: ext-sip-ip for
 // callers outside the local network (when configured), else sip-ip, or
@@ -175,33 +160,6 @@ func localAddrFor(a netip.Addr) netip.Addr {
 	return conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 }
 
-// mediaIP is the address we advertise in our SDP.
-func (c *call) mediaIP() netip.Addr {
-	cfg := c.p.cfg
-	if cfg.ExtRTPIP.IsValid() && c.p.outside(c.src.Addr()) {
-		return cfg.ExtRTPIP
-	}
-	if !cfg.RTPIP.IsUnspecified() {
-		return cfg.RTPIP
-	}
-	if a := c.stream.LocalAddr().Addr(); a.IsValid() && !a.IsUnspecified() {
-		return a
-	}
-	return localAddrFor(c.src.Addr())
-}
-
-// applyRemote hands the negotiated far end to the stream. Call with the
-// parameters in c.params (c.mu held or not yet shared).
-func (c *call) applyRemote() error {
-	p := c.params
-	rp := media.RemoteParams{Addr: p.remote, Codec: p.codec}
-	if p.tePT >= 0 {
-		rp.DTMFPayloadType = uint8(p.tePT)
-	}
-	rp.Latch = shouldLatch(c.latch, p.remote.Addr(), c.src.Addr(), c.p.e.acl.Load())
-	return c.stream.SetRemote(rp)
-}
-
 // shouldLatch decides whether the media latches onto the first RTP
 // source: when apply-nat-acl found the caller behind NAT, when the SDP
 // gives no address, or when it gives a private address other than the
@@ -214,37 +172,6 @@ func shouldLatch(natACL bool, sdpAddr, sigAddr netip.Addr, lists *acl.Lists) boo
 		return true
 	}
 	return privateAddr(lists, sdpAddr) && sdpAddr != sigAddr
-}
-
-// setMediaVars records the negotiated media in channel variables.
-func (c *call) setMediaVars(l *varList) {
-	if !c.haveMedia {
-		return
-	}
-	p := c.params
-	rate := strconv.Itoa(p.codec.ClockRate)
-	l.set("read_codec", p.codec.Name)
-	l.set("write_codec", p.codec.Name)
-	l.set("read_rate", rate)
-	l.set("write_rate", rate)
-	l.set("rtp_use_codec_name", p.codec.Name)
-	l.set("rtp_use_codec_rate", rate)
-	l.set("rtp_use_codec_ptime", "20")
-	l.set("rtp_use_pt", strconv.Itoa(int(p.codec.PayloadType)))
-	l.set("remote_media_ip", p.remote.Addr().String())
-	l.set("remote_media_port", strconv.Itoa(int(p.remote.Port())))
-	l.set("local_media_ip", c.mediaIP().String())
-	l.set("local_media_port", strconv.Itoa(int(c.stream.LocalAddr().Port())))
-	if p.tePT >= 0 {
-		l.set("rtp_2833_send_payload", strconv.Itoa(p.tePT))
-		l.set("rtp_2833_recv_payload", strconv.Itoa(p.tePT))
-	}
-	l.set("dtmf_type", c.p.cfg.DTMFType)
-}
-
-// updateVars applies setMediaVars to the live session.
-func (c *call) updateVars() {
-	c.setMediaVars(&varList{st: c.sess.Vars()})
 }
 
 // run starts the session and then serves the INVITE transaction until its
@@ -672,118 +599,9 @@ func (c *call) afterBye(req *sip.Request) {
 	c.forget()
 }
 
-// onAck handles the ACK of a 2xx: the late-offer answer and re-INVITE
-// retransmission control.
-func (c *call) onAck(req *sip.Request) {
-	if body := req.Body(); len(body) > 0 {
-		c.mu.Lock()
-		waiting := c.ourOffer && !c.haveMedia
-		c.mu.Unlock()
-		if waiting {
-			c.lateAnswer(body)
-		}
-	}
-	c.ackMu.Lock()
-	c.ackSeq = max(c.ackSeq, req.CSeq().SeqNo)
-	close(c.ackCh)
-	c.ackCh = make(chan struct{})
-	c.ackMu.Unlock()
-}
-
-// waitAck waits up to d for the ACK of the 2xx to the INVITE with CSeq seq.
-func (c *call) waitAck(seq uint32, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		done, next := c.acked(seq)
-		if done {
-			return true
-		}
-		select {
-		case <-next:
-		case <-timer.C:
-			return false
-		case <-c.sess.Context().Done():
-			return false
-		}
-	}
-}
-
-// acked reports whether the 2xx to the INVITE with CSeq seq was
-// acknowledged, and returns a channel closed at the next ACK.
-func (c *call) acked(seq uint32) (bool, <-chan struct{}) {
-	c.ackMu.Lock()
-	defer c.ackMu.Unlock()
-	return c.ackSeq >= seq, c.ackCh
-}
-
-// lateAnswer takes the far end's answer to our offer, from an ACK.
-func (c *call) lateAnswer(body []byte) {
-	r, err := parseSDP(body)
-	var p audioParams
-	if err == nil {
-		p, err = answerFromOffer(r, c.p.cfg.OutboundCodecs, c.p.cfg.DTMFType == dtmfRFC2833)
-	}
-	if err != nil {
-		c.logger().Info("sip: the answer in the ACK is unusable; hanging up", "err", err)
-		c.sess.Hangup(cause.CIncompatibleDestination)
-		return
-	}
-	c.mu.Lock()
-	c.params, c.haveMedia = p, true
-	c.hold = p.hold
-	err = c.applyRemote()
-	c.mu.Unlock()
-	if err != nil {
-		c.logger().Warn("sip: media setup failed", "err", err)
-		c.sess.Hangup(cause.CIncompatibleDestination)
-		return
-	}
-	if !vars.HasReference(string(body)) {
-		c.sess.Vars().Set("switch_r_sdp", string(body))
-	}
-	c.updateVars()
-	c.startMediaTimeout()
-}
-
-// queueDTMF passes a received digit to the session.
-func (c *call) queueDTMF(d rune) {
-	if s := c.sess; s != nil {
-		s.QueueDTMF(d)
-	}
-}
-
-// startMediaTimeout arms the RTP timeout: media_timeout (ms) from the
-// channel, else the profile's rtp-timeout-sec; on hold the hold timeout.
-func (c *call) startMediaTimeout() {
-	c.mu.Lock()
-	hold := c.hold
-	c.mu.Unlock()
-	d := c.p.cfg.RTPTimeout
-	varName := "media_timeout"
-	if hold {
-		d = c.p.cfg.RTPHoldTimeout
-		varName = "media_hold_timeout"
-	}
-	if v, ok := c.sess.Get(varName); ok {
-		if ms, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && ms >= 0 {
-			d = time.Duration(ms) * time.Millisecond
-		}
-	}
-	c.stream.SetMediaTimeout(d, func() {
-		c.logger().Info("sip: media timeout", "after", d)
-		c.sess.Hangup(cause.CMediaTimeout)
-	})
-}
-
-// reinvite answers an INVITE inside the dialog: a new offer (hold, unhold,
-// a new address or codec) or none (we offer, they answer in the ACK).
-func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.lookup(req)
-	if c == nil {
-		p.reply(req, tx, 481, "")
-		return
-	}
+// reinvite answers an INVITE inside the dialog of an inbound call.
+func (c *call) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	p := c.p
 	c.mu.Lock()
 	state := c.state
 	c.mu.Unlock()
@@ -797,126 +615,5 @@ func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.reply(req, tx, 491, "")
 		return
 	}
-	// RFC 3261 §14.2: a second re-INVITE before our final response to the
-	// first gets 500 with Retry-After.
-	if c.reinviting.Swap(true) {
-		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
-		return
-	}
-	answered := false
-	defer func() {
-		if !answered {
-			c.reinviting.Store(false)
-		}
-	}()
-	if err := c.dlg.ReadRequest(req, tx); err != nil {
-		p.reply(req, tx, 500, "CSeq Out Of Order")
-		return
-	}
-	var offer *remoteSDP
-	var params audioParams
-	if len(req.Body()) > 0 {
-		ct := req.ContentType()
-		if ct == nil || !isSDP(ct.Value()) {
-			p.reply(req, tx, 415, "", sip.NewHeader("Accept", "application/sdp"))
-			return
-		}
-		var err error
-		offer, err = parseSDP(req.Body())
-		if err == nil {
-			params, err = negotiate(offer, p.negotiateOpts())
-		}
-		if err != nil {
-			c.logger().Info("sip: re-INVITE offer refused; the call goes on as it was", "err", err)
-			p.reply(req, tx, 488, "")
-			return
-		}
-	}
-	c.mu.Lock()
-	lm := localMedia{addr: netip.AddrPortFrom(c.mediaIP(), c.stream.LocalAddr().Port()), tePT: -1}
-	var body []byte
-	var err error
-	if offer != nil {
-		old := c.params
-		c.params, c.haveMedia, c.ourOffer = params, true, false
-		c.hold = params.hold
-		if err = c.applyRemote(); err != nil {
-			c.params = old
-		}
-		lm.codecs = []media.Codec{params.codec}
-		lm.tePT = params.tePT
-		lm.dir = answerDir(params.dir, params.remote.Addr().IsUnspecified())
-		if err == nil {
-			body, err = buildSDP(&c.origin, lm, offer, params.index)
-		}
-	} else {
-		lm.codecs = p.cfg.OutboundCodecs
-		if c.haveMedia {
-			lm.codecs = []media.Codec{c.params.codec}
-		}
-		if p.cfg.DTMFType == dtmfRFC2833 {
-			lm.tePT = p.cfg.TEPayload
-		}
-		lm.dir = dirSendRecv
-		c.ourOffer, c.haveMedia = true, false
-		body, err = buildSDP(&c.origin, lm, nil, 0)
-	}
-	c.mu.Unlock()
-	if err != nil {
-		c.logger().Warn("sip: re-INVITE media update failed", "err", err)
-		p.reply(req, tx, 488, "")
-		return
-	}
-	if offer != nil {
-		if !vars.HasReference(string(req.Body())) {
-			c.sess.Vars().Set("switch_r_sdp", string(req.Body()))
-		}
-		c.updateVars()
-		c.startMediaTimeout()
-	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(&c.contact)
-	res.AppendHeader(p.hdr.sdpType)
-	res.AppendHeader(p.hdr.allow)
-	p.decorate(res)
-	answered = true
-	c.retransmit2xx(tx, res)
-}
-
-// retransmit2xx sends a re-INVITE's 2xx and repeats it (T1 doubling up to
-// T2) until the matching ACK arrives, the call ends, or 64*T1 passes.
-func (c *call) retransmit2xx(tx sip.ServerTransaction, res *sip.Response) {
-	seq := res.CSeq().SeqNo
-	// The offer/answer is done once the 200 leaves; the next re-INVITE may
-	// come as soon as the far end reads it.
-	c.reinviting.Store(false)
-	if err := tx.Respond(res); err != nil {
-		c.logger().Debug("sip: re-INVITE 200 not sent", "err", err)
-		return
-	}
-	interval := sip.T1
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
-	deadline := time.NewTimer(64 * sip.T1)
-	defer deadline.Stop()
-	for {
-		done, next := c.acked(seq)
-		if done {
-			return
-		}
-		select {
-		case <-next:
-		case <-timer.C:
-			if err := tx.Respond(res); err != nil {
-				return
-			}
-			interval = min(2*interval, sip.T2)
-			timer.Reset(interval)
-		case <-deadline.C:
-			c.logger().Warn("sip: no ACK for the re-INVITE's 200")
-			return
-		case <-c.sess.Context().Done():
-			return
-		}
-	}
+	c.answerReinvite(req, tx, c.dlg.ReadRequest)
 }

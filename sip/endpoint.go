@@ -38,6 +38,7 @@ import (
 
 	"github.com/switchboard-voip/switchboard/acl"
 	"github.com/switchboard-voip/switchboard/conf"
+	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
 )
@@ -77,6 +78,10 @@ type Config struct {
 	Registrar *Registrar
 	// Auth tunes digest authentication (nonce lifetime, throttling).
 	Auth AuthConfig
+	// Gateways scales the gateways' timing (tests shorten it).
+	Gateways GatewayTiming
+	// Events receives the sofia::gateway_* events; nil fires none.
+	Events *events.Bus
 }
 
 // Endpoint is the SIP side of the switch: its profiles and their calls.
@@ -88,6 +93,10 @@ type Endpoint struct {
 	profiles []*profile
 	auth     *Authenticator
 	reg      *Registrar
+	gws      gatewaySet // sofia gateways (gateway.go)
+	// dialTargets are the TCP destinations outbound legs connect to
+	// (outbound.go); the dial policy lets them through.
+	dialTargets dialTargets
 
 	closing   atomic.Bool
 	started   atomic.Bool
@@ -150,6 +159,11 @@ func New(cfg Config) (*Endpoint, error) {
 		}
 		e.profiles = append(e.profiles, p)
 	}
+	gcs, err := parseGateways(cfg.Snapshot, pcs, log)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	e.setGatewayConfigs(gcs)
 	return e, nil
 }
 
@@ -234,6 +248,10 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		p.serve(ctx)
 		e.log.Info("sip profile listening", "profile", p.cfg.Name, "udp", p.udpAddr.String(), "tcp", p.tcpAddr.String(), "context", p.cfg.Context)
 	}
+	for _, p := range e.profiles {
+		p.waitListener()
+	}
+	e.startGateways()
 	return nil
 }
 
@@ -317,6 +335,8 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		return err
 	}
 	err := e.calls.wait(ctx)
+	// Registered gateways unregister while the listeners still work.
+	e.stopGateways(ctx)
 	if e.stop != nil {
 		e.stop()
 	}
@@ -368,7 +388,7 @@ type profile struct {
 	srv     *sipgo.Server
 	client  *sipgo.Client
 	dialogs *sipgo.DialogUA // starts the server dialogs; calls (below) is our dialog table
-	calls   sync.Map        // dialog id → *call
+	calls   sync.Map        // dialog id → *call (inbound) or *outCall (outbound)
 	hdr     sharedHeaders
 
 	mu      sync.Mutex
@@ -382,16 +402,22 @@ type profile struct {
 func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	log := e.log.With("profile", pc.Name)
 	sipLog := sipgoLogger(log)
+	var p *profile
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(pc.UserAgent),
 		sipgo.WithUserAgentHostname(pc.SIPIP.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(sipLog),
-			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(res *sip.Response) {
+				// Set below, before anything is served.
+				if p != nil {
+					p.onStrayResponse(res)
+				}
+			}),
 		),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(sipLog),
-			sip.WithTransportLayerTransports(sip.TransportsConfig{TCP: guardedTCP()}),
+			sip.WithTransportLayerTransports(sip.TransportsConfig{TCP: guardedTCPWith(e.dialTargets.allowed)}),
 			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
 				if e.deaf.Load() {
 					return nil, nil
@@ -411,7 +437,7 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &profile{e: e, cfg: pc, log: log, ua: ua, srv: srv, client: client, hdr: newSharedHeaders(pc.UserAgent)}
+	p = &profile{e: e, cfg: pc, log: log, ua: ua, srv: srv, client: client, hdr: newSharedHeaders(pc.UserAgent)}
 	p.dialogs = &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: pc.SIPIP.String(), Port: pc.SIPPort}}}
 	srv.OnInvite(p.onInvite)
 	srv.OnAck(p.onAck)
@@ -477,6 +503,26 @@ func (p *profile) serve(ctx context.Context) {
 	}()
 }
 
+// waitListener returns once sipgo has taken the profile's UDP socket in
+// (its serving goroutine registers it), so that requests we send go out
+// from it, or after a second.
+func (p *profile) waitListener() {
+	p.mu.Lock()
+	addr := p.udpAddr
+	p.mu.Unlock()
+	pool := p.ua.TransportLayer().Pool("udp")
+	if addr == nil || pool == nil {
+		return
+	}
+	for i := 0; i < 1000; i++ {
+		if c := pool.Get(addr.String()); c != nil {
+			_, _ = c.TryClose() // Get took a reference
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (p *profile) closeListeners() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -495,16 +541,16 @@ func (p *profile) localPort() int {
 	return p.port
 }
 
-// lookup finds the call an in-dialog request belongs to.
-func (p *profile) lookup(req *sip.Request) *call {
+// lookup finds the leg an in-dialog request belongs to, an inbound *call
+// or an outbound *outCall, by its Call-ID and tags (ours in To, the far
+// end's in From, whichever side started the dialog); nil when none.
+func (p *profile) lookup(req *sip.Request) any {
 	id, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {
 		return nil
 	}
-	if v, ok := p.calls.Load(id); ok {
-		return v.(*call)
-	}
-	return nil
+	v, _ := p.calls.Load(id)
+	return v
 }
 
 // SetLibraryLogger sets the process-wide logger sipgo uses where it has no

@@ -321,14 +321,15 @@ func (p *profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if req.CSeq() == nil {
 		return
 	}
-	c := p.lookup(req)
-	if c == nil {
-		return
+	switch c := p.lookup(req).(type) {
+	case *call:
+		if err := c.dlg.ReadAck(req, tx); err != nil {
+			p.log.Debug("sip: ACK does not fit its dialog", "err", err)
+		}
+		c.onAck(req)
+	case *outCall:
+		c.onAck(req)
 	}
-	if err := c.dlg.ReadAck(req, tx); err != nil {
-		p.log.Debug("sip: ACK does not fit its dialog", "err", err)
-	}
-	c.onAck(req)
 }
 
 func (p *profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -336,8 +337,14 @@ func (p *profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if !p.checkRequest(req, tx) {
 		return
 	}
-	c := p.lookup(req)
-	if c == nil {
+	var c *call
+	switch l := p.lookup(req).(type) {
+	case *call:
+		c = l
+	case *outCall:
+		l.onBye(req, tx)
+		return
+	default:
 		p.reply(req, tx, 481, "")
 		return
 	}
@@ -361,17 +368,34 @@ func (p *profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if !p.checkRequest(req, tx) {
 		return
 	}
-	c := p.lookup(req)
-	if c == nil {
+	var l *leg
+	switch c := p.lookup(req).(type) {
+	case *call:
+		l = &c.leg
+	case *outCall:
+		l = &c.leg
+	default:
 		p.reply(req, tx, 481, "")
 		return
 	}
 	if ct := req.ContentType(); ct != nil {
 		if d, ok := infoDigit(ct.Value(), req.Body()); ok {
-			c.queueDTMF(d)
+			l.queueDTMF(d)
 		}
 	}
 	p.reply(req, tx, 200, "")
+}
+
+// reinvite answers an INVITE inside a dialog, of either kind of leg.
+func (p *profile) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	switch c := p.lookup(req).(type) {
+	case *call:
+		c.reinvite(req, tx)
+	case *outCall:
+		c.reinvite(req, tx)
+	default:
+		p.reply(req, tx, 481, "")
+	}
 }
 
 // infoDigit reads a DTMF digit from a SIP INFO body (application/dtmf-relay

@@ -11,8 +11,9 @@ import (
 // Reload is a new configuration checked against a running Endpoint by
 // PlanReload, ready for ApplyReload.
 type Reload struct {
-	snap *conf.Snapshot
-	acl  *acl.Lists
+	snap     *conf.Snapshot
+	acl      *acl.Lists
+	gateways map[string][]*gwConfig // by profile
 	// Restart names each setting of the new configuration that differs
 	// from what the endpoint runs with and takes effect only after a
 	// restart: a profile added or removed, or any of a profile's
@@ -24,7 +25,8 @@ type Reload struct {
 // of acl.conf and the directory take effect at ApplyReload; the profiles
 // of sofia.conf are only compared with the running ones. An error (a bad
 // ACL node, a profile that cannot work) means the reload must be refused
-// as a whole. PlanReload changes nothing.
+// as a whole (so does a gateway that cannot work). PlanReload changes
+// nothing.
 func (e *Endpoint) PlanReload(snap *conf.Snapshot) (*Reload, error) {
 	lists, err := acl.FromSnapshot(snap, acl.Options{Logger: e.log})
 	if err != nil {
@@ -34,7 +36,11 @@ func (e *Endpoint) PlanReload(snap *conf.Snapshot) (*Reload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	r := &Reload{snap: snap, acl: lists}
+	gws, err := parseGateways(snap, pcs, e.log)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	r := &Reload{snap: snap, acl: lists, gateways: gws}
 	running := map[string]*ProfileConfig{}
 	for _, p := range e.profiles {
 		running[p.cfg.Name] = p.cfg
@@ -61,10 +67,13 @@ func (e *Endpoint) PlanReload(snap *conf.Snapshot) (*Reload, error) {
 
 // ApplyReload puts r in force: new calls are classified with its network
 // lists and find their directory users in its snapshot. Calls in progress
-// are not affected.
+// are not affected. Its gateways become the configuration `sofia profile
+// <name> rescan` and startgw start from; running gateways are left as
+// they are, as FreeSWITCH's reloadxml leaves them.
 func (e *Endpoint) ApplyReload(r *Reload) {
 	e.acl.Store(r.acl)
 	e.snap.Store(r.snap)
+	e.setGatewayConfigs(r.gateways)
 }
 
 // profileParamNames maps the fields of ProfileConfig to the sofia.conf

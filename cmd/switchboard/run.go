@@ -200,12 +200,13 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 		_ = sw.ctl.close()
 		return nil, err
 	}
-	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers, Registrar: reg})
+	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers, Registrar: reg, Events: sw.events})
 	if err != nil {
 		sw.media.Close()
 		_ = sw.ctl.close()
 		return nil, err
 	}
+	sw.mgr.SetDialer("sofia", sw.sip) // sofia/<profile>/..., sofia/gateway/...
 	if err := sw.sip.Start(context.Background()); err != nil {
 		sw.media.Close()
 		_ = sw.ctl.close()

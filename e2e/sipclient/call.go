@@ -145,7 +145,10 @@ func (e *StatusError) Error() string { return "call refused: " + e.Response.Stri
 var ErrEnded = errors.New("sipclient: call ended")
 
 // Call is one outgoing call. Its methods may be used from several
-// goroutines.
+// goroutines. Its media methods (Send, SendTone, SendSilence, SendDTMF,
+// SendDTMFFor, Recording, Digits, WaitDigits, WaitTone, WaitAudio,
+// Codec, DTMFPayloadType, LocalRTP, RemoteRTP) are shared with
+// [Incoming].
 type Call struct {
 	opts    Options
 	log     *slog.Logger
@@ -154,12 +157,12 @@ type Call struct {
 	cli     *sipgo.Client
 	lis     io.Closer
 	contact *sip.ContactHeader
-	media   *rtpSession
-	offer   []format
-	sessID  uint64
-	callID  string
-	invite  *sip.Request
-	tx      sip.ClientTransaction // the INVITE's; replaced (under mu) when a challenge is answered
+	mediaLeg
+	offer  []format
+	sessID uint64
+	callID string
+	invite *sip.Request
+	tx     sip.ClientTransaction // the INVITE's; replaced (under mu) when a challenge is answered
 
 	mu        sync.Mutex
 	authTried bool          // a challenge has been answered
@@ -234,6 +237,7 @@ func Dial(ctx context.Context, opts Options) (*Call, error) {
 		runDone: make(chan struct{}),
 		sdpVer:  1,
 	}
+	c.legDone = c.done
 	var rnd [16]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, fmt.Errorf("sipclient: random: %w", err)
@@ -1106,140 +1110,4 @@ func (c *Call) release() {
 	if tx != nil {
 		<-c.runDone
 	}
-}
-
-// LocalRTP returns the address the client receives RTP on.
-func (c *Call) LocalRTP() netip.AddrPort { return c.media.local }
-
-// RemoteRTP returns the far end's RTP address from its SDP, or the zero
-// value before one arrived.
-func (c *Call) RemoteRTP() netip.AddrPort {
-	st, _ := c.media.currentState()
-	return st.remote
-}
-
-// Codec returns the negotiated audio codec ("" before negotiation).
-func (c *Call) Codec() Codec {
-	st, _ := c.media.currentState()
-	return st.audio.Codec
-}
-
-// DTMFPayloadType returns the negotiated telephone-event payload type, or
-// 0 when there is none.
-func (c *Call) DTMFPayloadType() uint8 {
-	st, _ := c.media.currentState()
-	return st.dtmf.PT
-}
-
-// mediaCtx derives a context that also ends, with cause ErrEnded, when
-// the call does.
-func (c *Call) mediaCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	go func() {
-		select {
-		case <-c.done:
-			cancel(ErrEnded)
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { cancel(nil) }
-}
-
-func mediaErr(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); errors.Is(cause, ErrEnded) {
-		return ErrEnded
-	}
-	return err
-}
-
-// Send sends 8 kHz samples as 20 ms RTP packets in the negotiated codec,
-// in real time. It blocks until done, ctx ends or the call ends
-// ([ErrEnded]). Sends (and SendDTMF) run one at a time; when none runs
-// the client is silent: it sends no packets at all.
-func (c *Call) Send(ctx context.Context, pcm []int16) error {
-	ctx, cancel := c.mediaCtx(ctx)
-	defer cancel()
-	return mediaErr(ctx, c.media.send(ctx, pcm))
-}
-
-// SendTone sends a sine at hz (peak at a quarter of full scale) for dur.
-func (c *Call) SendTone(ctx context.Context, hz float64, dur time.Duration) error {
-	return c.Send(ctx, Tone(hz, dur, 0.25, SampleRate))
-}
-
-// SendSilence sends dur of digital silence (packets, unlike not sending).
-func (c *Call) SendSilence(ctx context.Context, dur time.Duration) error {
-	return c.Send(ctx, Silence(dur, SampleRate))
-}
-
-// SendDTMF sends digits (0-9, *, #, A-D) as RFC 4733 events of 100 ms,
-// 100 ms apart, on the negotiated telephone-event payload type.
-func (c *Call) SendDTMF(ctx context.Context, digits string) error {
-	ctx, cancel := c.mediaCtx(ctx)
-	defer cancel()
-	return mediaErr(ctx, c.media.sendDTMF(ctx, digits, 100*time.Millisecond, 100*time.Millisecond))
-}
-
-// SendDTMFFor sends digits as RFC 4733 events lasting dur each (at most
-// about 8 s, the longest one event's 16-bit duration holds at 8 kHz),
-// 100 ms apart.
-func (c *Call) SendDTMFFor(ctx context.Context, digits string, dur time.Duration) error {
-	ctx, cancel := c.mediaCtx(ctx)
-	defer cancel()
-	return mediaErr(ctx, c.media.sendDTMF(ctx, digits, dur, 100*time.Millisecond))
-}
-
-// Recording returns a copy of everything heard so far.
-func (c *Call) Recording() Recording { return c.media.recording() }
-
-// Digits returns the DTMF digits received as RFC 4733 events so far.
-func (c *Call) Digits() string { return c.media.digits() }
-
-// WaitDigits waits until at least n DTMF digits have been received and
-// returns them.
-func (c *Call) WaitDigits(ctx context.Context, n int) (string, error) {
-	var got string
-	err := c.media.waitFor(ctx, func() bool {
-		got = string(c.media.dtmf.digits)
-		return len(got) >= n
-	})
-	if err != nil {
-		return got, fmt.Errorf("sipclient: waiting for %d digits (have %q): %w", n, got, err)
-	}
-	return got, nil
-}
-
-// WaitTone waits until the received audio holds a tone at hz lasting at
-// least minDur (see [FindTone]) and returns that segment.
-func (c *Call) WaitTone(ctx context.Context, hz float64, minDur time.Duration) (Segment, error) {
-	var seg Segment
-	var last int
-	err := c.media.waitFor(ctx, func() bool {
-		// Analysing on every packet is wasteful; once per frame of new
-		// audio is enough.
-		if len(c.media.rec.Samples) < last+FrameSamples {
-			return false
-		}
-		last = len(c.media.rec.Samples)
-		s, ok := FindTone(c.media.rec.Samples, SampleRate, hz)
-		if ok && s.Duration >= minDur {
-			seg = s
-			return true
-		}
-		return false
-	})
-	if err != nil {
-		return seg, fmt.Errorf("sipclient: waiting for %v Hz for %v: %w", hz, minDur, err)
-	}
-	return seg, nil
-}
-
-// WaitAudio waits until at least d of audio has been received.
-func (c *Call) WaitAudio(ctx context.Context, d time.Duration) error {
-	want := samplesIn(d, SampleRate)
-	err := c.media.waitFor(ctx, func() bool { return len(c.media.rec.Samples) >= want })
-	if err != nil {
-		return fmt.Errorf("sipclient: waiting for %v of audio: %w", d, err)
-	}
-	return nil
 }

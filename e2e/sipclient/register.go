@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -37,16 +38,6 @@ type RegisterOptions struct {
 func Register(ctx context.Context, o RegisterOptions) (Response, error) {
 	if o.LocalIP == "" {
 		o.LocalIP = "127.0.0.1"
-	}
-	if o.Username == "" {
-		o.Username = o.User
-	}
-	host, _, err := net.SplitHostPort(o.Server)
-	if err != nil {
-		return Response{}, fmt.Errorf("sipclient: server %q: %w", o.Server, err)
-	}
-	if o.Domain == "" {
-		o.Domain = host
 	}
 	log := o.Logger
 	if log == nil {
@@ -81,20 +72,37 @@ func Register(ctx context.Context, o RegisterOptions) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("sipclient: client: %w", err)
 	}
+	return register(ctx, cli, "udp", "sip:"+o.User+"@"+addr, o)
+}
+
+// register sends the REGISTER of o through cli over transport, binding
+// contact unless o names another, and answers one 401/407 challenge.
+func register(ctx context.Context, cli *sipgo.Client, transport, contact string, o RegisterOptions) (Response, error) {
+	if o.Username == "" {
+		o.Username = o.User
+	}
+	host, _, err := net.SplitHostPort(o.Server)
+	if err != nil {
+		return Response{}, fmt.Errorf("sipclient: server %q: %w", o.Server, err)
+	}
+	if o.Domain == "" {
+		o.Domain = host
+	}
 	var recipient sip.Uri
 	if err := sip.ParseUri("sip:"+o.Server, &recipient); err != nil {
 		return Response{}, fmt.Errorf("sipclient: server %q: %w", o.Server, err)
 	}
 	req := sip.NewRequest(sip.REGISTER, recipient)
+	req.SetTransport(strings.ToUpper(transport))
 	aor := sip.Uri{Scheme: "sip", User: o.User, Host: o.Domain}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
-	contact := o.Contact
-	if contact == "" {
-		contact = "<sip:" + o.User + "@" + addr + ">"
-	} else if contact != "*" {
+	if o.Contact != "" {
+		contact = o.Contact
+	}
+	if contact != "*" {
 		contact = "<" + contact + ">"
 	}
 	req.AppendHeader(sip.NewHeader("Contact", contact))

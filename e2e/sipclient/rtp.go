@@ -419,3 +419,149 @@ func (s *rtpSession) writeLocked(st mediaState, pt uint8, marker bool, ts uint32
 	s.lastSend = time.Now()
 	return nil
 }
+
+// mediaLeg is the media side of one call, outgoing ([Call]) or incoming
+// ([Incoming]): its RTP session, and the methods a test sends and hears
+// audio and telephone events with.
+type mediaLeg struct {
+	media *rtpSession
+	// legDone is closed when the call ends; media operations then stop
+	// with ErrEnded.
+	legDone <-chan struct{}
+}
+
+// LocalRTP returns the address the client receives RTP on.
+func (m *mediaLeg) LocalRTP() netip.AddrPort { return m.media.local }
+
+// RemoteRTP returns the far end's RTP address from its SDP, or the zero
+// value before one arrived.
+func (m *mediaLeg) RemoteRTP() netip.AddrPort {
+	st, _ := m.media.currentState()
+	return st.remote
+}
+
+// Codec returns the negotiated audio codec ("" before negotiation).
+func (m *mediaLeg) Codec() Codec {
+	st, _ := m.media.currentState()
+	return st.audio.Codec
+}
+
+// DTMFPayloadType returns the negotiated telephone-event payload type, or
+// 0 when there is none.
+func (m *mediaLeg) DTMFPayloadType() uint8 {
+	st, _ := m.media.currentState()
+	return st.dtmf.PT
+}
+
+// mediaCtx derives a context that also ends, with cause ErrEnded, when
+// the call does.
+func (m *mediaLeg) mediaCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-m.legDone:
+			cancel(ErrEnded)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+func mediaErr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrEnded) {
+		return ErrEnded
+	}
+	return err
+}
+
+// Send sends 8 kHz samples as 20 ms RTP packets in the negotiated codec,
+// in real time. It blocks until done, ctx ends or the call ends
+// ([ErrEnded]). Sends (and SendDTMF) run one at a time; when none runs
+// the client is silent: it sends no packets at all.
+func (m *mediaLeg) Send(ctx context.Context, pcm []int16) error {
+	ctx, cancel := m.mediaCtx(ctx)
+	defer cancel()
+	return mediaErr(ctx, m.media.send(ctx, pcm))
+}
+
+// SendTone sends a sine at hz (peak at a quarter of full scale) for dur.
+func (m *mediaLeg) SendTone(ctx context.Context, hz float64, dur time.Duration) error {
+	return m.Send(ctx, Tone(hz, dur, 0.25, SampleRate))
+}
+
+// SendSilence sends dur of digital silence (packets, unlike not sending).
+func (m *mediaLeg) SendSilence(ctx context.Context, dur time.Duration) error {
+	return m.Send(ctx, Silence(dur, SampleRate))
+}
+
+// SendDTMF sends digits (0-9, *, #, A-D) as RFC 4733 events of 100 ms,
+// 100 ms apart, on the negotiated telephone-event payload type.
+func (m *mediaLeg) SendDTMF(ctx context.Context, digits string) error {
+	ctx, cancel := m.mediaCtx(ctx)
+	defer cancel()
+	return mediaErr(ctx, m.media.sendDTMF(ctx, digits, 100*time.Millisecond, 100*time.Millisecond))
+}
+
+// SendDTMFFor sends digits as RFC 4733 events lasting dur each (at most
+// about 8 s, the longest one event's 16-bit duration holds at 8 kHz),
+// 100 ms apart.
+func (m *mediaLeg) SendDTMFFor(ctx context.Context, digits string, dur time.Duration) error {
+	ctx, cancel := m.mediaCtx(ctx)
+	defer cancel()
+	return mediaErr(ctx, m.media.sendDTMF(ctx, digits, dur, 100*time.Millisecond))
+}
+
+// Recording returns a copy of everything heard so far.
+func (m *mediaLeg) Recording() Recording { return m.media.recording() }
+
+// Digits returns the DTMF digits received as RFC 4733 events so far.
+func (m *mediaLeg) Digits() string { return m.media.digits() }
+
+// WaitDigits waits until at least n DTMF digits have been received and
+// returns them.
+func (m *mediaLeg) WaitDigits(ctx context.Context, n int) (string, error) {
+	var got string
+	err := m.media.waitFor(ctx, func() bool {
+		got = string(m.media.dtmf.digits)
+		return len(got) >= n
+	})
+	if err != nil {
+		return got, fmt.Errorf("sipclient: waiting for %d digits (have %q): %w", n, got, err)
+	}
+	return got, nil
+}
+
+// WaitTone waits until the received audio holds a tone at hz lasting at
+// least minDur (see [FindTone]) and returns that segment.
+func (m *mediaLeg) WaitTone(ctx context.Context, hz float64, minDur time.Duration) (Segment, error) {
+	var seg Segment
+	var last int
+	err := m.media.waitFor(ctx, func() bool {
+		// Analysing on every packet is wasteful; once per frame of new
+		// audio is enough.
+		if len(m.media.rec.Samples) < last+FrameSamples {
+			return false
+		}
+		last = len(m.media.rec.Samples)
+		s, ok := FindTone(m.media.rec.Samples, SampleRate, hz)
+		if ok && s.Duration >= minDur {
+			seg = s
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return seg, fmt.Errorf("sipclient: waiting for %v Hz for %v: %w", hz, minDur, err)
+	}
+	return seg, nil
+}
+
+// WaitAudio waits until at least d of audio has been received.
+func (m *mediaLeg) WaitAudio(ctx context.Context, d time.Duration) error {
+	want := samplesIn(d, SampleRate)
+	err := m.media.waitFor(ctx, func() bool { return len(m.media.rec.Samples) >= want })
+	if err != nil {
+		return fmt.Errorf("sipclient: waiting for %v of audio: %w", d, err)
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/switchboard-voip/switchboard/apps"
 	"github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/scripting"
 )
@@ -174,9 +175,15 @@ func fsEmail(r *runtime, L *lua.LState) int {
 	return pushBool(L, false)
 }
 
-// fsBridge is freeswitch.bridge(a, b): nothing bridges yet, so it reports
-// that the channels cannot be bridged, as FreeSWITCH does for channels
-// that are not ready.
+// legBridger is implemented by channels that can be bridged to another
+// one in place (the call core's sessions).
+type legBridger interface {
+	BridgeLeg(b apps.Session) error
+}
+
+// fsBridge is freeswitch.bridge(a, b): it bridges the two channels and
+// returns when the bridge is over (one side hung up), as
+// switch_ivr_multi_threaded_bridge does.
 func fsBridge(r *runtime, L *lua.LState) int {
 	const fn = "bridge"
 	nargs(L, fn, 2, 2)
@@ -185,7 +192,14 @@ func fsBridge(r *runtime, L *lua.LState) int {
 		r.log.Error("Channels not ready")
 		return 0
 	}
-	r.log.Error("freeswitch.bridge: bridging calls is not supported yet")
+	ab, ok := a.Channel().(legBridger)
+	if !ok || b.Channel() == nil {
+		r.log.Error("freeswitch.bridge: these channels cannot be bridged")
+		return 0
+	}
+	if err := ab.BridgeLeg(b.Channel()); err != nil {
+		r.log.Error("freeswitch.bridge: " + err.Error())
+	}
 	return 0
 }
 
