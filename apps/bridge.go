@@ -24,7 +24,20 @@ type Interceptor interface {
 	Intercept(uuid string, bleg bool) error
 }
 
+// Eavesdropper is implemented by a Session that can listen in on another
+// call (the eavesdrop application).
+type Eavesdropper interface {
+	Eavesdrop(ctx context.Context, uuid string) error
+}
+
 func init() {
+	Register(App{
+		Name:        "eavesdrop",
+		Usage:       "[all | <uuid>]",
+		Description: "eavesdrop on a uuid",
+		Flags:       MediaTap,
+		Run:         eavesdropApp,
+	})
 	Register(App{
 		Name:        "intercept",
 		Usage:       "[-bleg] <uuid>",
@@ -69,4 +82,17 @@ func interceptApp(_ context.Context, ch Channel, data string) error {
 		return &UsageError{App: "intercept", Usage: "[-bleg] <uuid>", Reason: "no uuid"}
 	}
 	return in.Intercept(f[0], bleg)
+}
+
+// eavesdropApp is `eavesdrop <uuid>|all`: listen to another call.
+func eavesdropApp(ctx context.Context, ch Channel, data string) error {
+	e, ok := ch.(Eavesdropper)
+	if !ok {
+		return fmt.Errorf("eavesdrop: this channel cannot listen in")
+	}
+	data = strings.TrimSpace(data)
+	if data == "" {
+		return &UsageError{App: "eavesdrop", Usage: "[all | <uuid>]", Reason: "no uuid"}
+	}
+	return e.Eavesdrop(ctx, data)
 }

@@ -38,6 +38,12 @@ type bridgeSwitch struct {
 // it and starts the switch on the result.
 func startBridgeSwitch(t *testing.T) *bridgeSwitch {
 	t.Helper()
+	return startBridgeSwitchWith(t, nil)
+}
+
+// startBridgeSwitchWith is startBridgeSwitch with more --set variables.
+func startBridgeSwitchWith(t *testing.T, set map[string]string) *bridgeSwitch {
+	t.Helper()
 	requireRun(t)
 	conf := filepath.Join(t.TempDir(), "conf")
 	if err := harness.CopyTree(filepath.Join(build.root, "conf", "default"), conf); err != nil {
@@ -50,11 +56,17 @@ func startBridgeSwitch(t *testing.T) *bridgeSwitch {
 	sw := harness.Start(t, harness.Options{
 		Binary:  build.bin,
 		ConfDir: conf,
-		Set: map[string]string{
-			"e2e_cdr_dir": cdrDir,
-			// Not the default 8021: switches run side by side.
-			"event_socket_port": "0",
-		},
+		Set: func() map[string]string {
+			m := map[string]string{
+				"e2e_cdr_dir": cdrDir,
+				// Not the default 8021: switches run side by side.
+				"event_socket_port": "0",
+			}
+			for k, v := range set {
+				m[k] = v
+			}
+			return m
+		}(),
 	})
 	ts := &testSwitch{Switch: sw}
 	var err error

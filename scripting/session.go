@@ -94,15 +94,28 @@ func NewEmptySession(env commands.Env, log *slog.Logger) *Session {
 	return &Session{env: env, log: log, ctx: context.Background(), cause: cause.CNone}
 }
 
-// Originator is implemented by an Env that can place outbound calls. The
-// switch does not bridge calls yet, so nothing implements it today and
-// every originate fails as FreeSWITCH's does for a channel type it does
-// not know (CHAN_NOT_IMPLEMENTED).
+// Originator is implemented by an Env that can place outbound calls (the
+// switch does, through its call core). Without one every originate fails
+// as FreeSWITCH's does for a channel type it does not know
+// (CHAN_NOT_IMPLEMENTED).
 type Originator interface {
 	// Originate calls dial (a FreeSWITCH dial string) for up to timeout,
 	// aLeg being the calling channel (nil: none), and returns the
-	// answered channel, or nil and the cause of the failure.
+	// answered channel, or nil and the cause of the failure. With an
+	// aLeg, the originate's result variables (originate_disposition,
+	// DIALSTATUS, ...) are set on it, it hears the ring-back, and its
+	// hangup cancels the call. The answered channel waits, doing nothing,
+	// for the script to use it.
 	Originate(ctx context.Context, aLeg apps.Session, dial string, timeout time.Duration) (apps.Session, cause.Cause)
+}
+
+// LegBridger is implemented by channels that can be bridged in place to
+// another channel of the same switch (the call core's sessions):
+// BridgeLeg connects the two, answering the receiver first if needed,
+// and returns when the bridge is over; the other channel is hung up then
+// unless it was transferred.
+type LegBridger interface {
+	BridgeLeg(other apps.Session) error
 }
 
 // OpenSession is freeswitch.Session(dial_or_uuid [, aLeg]): a string
@@ -627,7 +640,10 @@ func (s *Session) WaitForAnswer(other *Session) {
 
 // Originate places a call from an empty object (session:originate):
 // FreeSWITCH's inverted result, 0 on success and 1 on failure; 0 too,
-// with an error logged, when dest is empty.
+// with an error logged, when dest is empty. Unlike OpenSession it does not
+// turn auto-hangup on: as in FreeSWITCH, the new channel outlives the
+// script unless the script hangs it up, bridges it, or calls
+// SetAutoHangup(true).
 func (s *Session) Originate(aLeg *Session, dest string, timeoutSec int) int {
 	if dest == "" {
 		s.log.Error("Missing destination.")
@@ -669,6 +685,30 @@ func (s *Session) originate(aLeg *Session, dial string, timeout time.Duration) b
 	}
 	s.sess, s.uuid, s.allocated, s.cause = leg, leg.UUID(), true, cause.CSuccess
 	return true
+}
+
+// Bridge is freeswitch.bridge(a, b) with a the receiver: when both
+// objects hold a ready channel, a is bridged to other until either hangs
+// up (the hangup hook's moments before and after, as around every
+// blocking method); other is hung up when the bridge ends unless it was
+// transferred. Otherwise FreeSWITCH's "Channels not ready" is logged and
+// nothing happens. Unlike FreeSWITCH, a's input callback does not see the
+// digits dialled during the bridge.
+func (s *Session) Bridge(other *Session) {
+	if other == nil || !s.Allocated() || !other.Allocated() || !s.channelReady() || !other.channelReady() {
+		s.log.Error("Channels not ready")
+		return
+	}
+	b, ok := s.sess.(LegBridger)
+	if !ok {
+		s.log.Error("Channels not ready (this channel cannot be bridged)")
+		return
+	}
+	s.allowThreads()
+	if err := b.BridgeLeg(other.sess); err != nil {
+		s.log.Error(fmt.Sprintf("bridge %s to %s: %v", s.uuid, other.uuid, err))
+	}
+	s.allowThreads()
 }
 
 // Destroy releases the channel: the callbacks are dropped, and the

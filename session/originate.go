@@ -456,15 +456,19 @@ func (m *Manager) originateTry(ctx context.Context, legs []dialstring.Leg, globa
 			switch ev.p.Kind {
 			case ProgressRinging:
 				lg.sess.markRinging()
-				if o.Caller != nil {
+				// Once the caller hears a leg's early media, no ringback
+				// is generated over it.
+				if o.Caller != nil && !earlyGiven {
 					ring.ringing(lg.sess)
 				}
 			case ProgressEarlyMedia:
 				lg.sess.markEarly()
 				if o.Caller != nil {
-					if caller.True(lg.sess.varOr("ignore_early_media", "false")) || earlyGiven || o.OnEarlyMedia == nil {
+					switch {
+					case earlyGiven:
+					case ignoreEarly(lg.sess.varOr("ignore_early_media", "false")) || o.OnEarlyMedia == nil:
 						ring.ringing(lg.sess)
-					} else {
+					default:
 						earlyGiven = true
 						ring.stop()
 						o.OnEarlyMedia(lg.sess)
@@ -526,6 +530,12 @@ func (l *leg) placed() PlacedLeg {
 		p.CalleeNumber, _ = l.sess.vars.Get("callee_id_number")
 	}
 	return p
+}
+
+// ignoreEarly reports whether an ignore_early_media value keeps a leg's
+// early media from the caller: true, ring_ready or consume.
+func ignoreEarly(v string) bool {
+	return caller.True(v) || strings.EqualFold(v, "ring_ready") || strings.EqualFold(v, "consume")
 }
 
 // pending counts the legs still ringing.

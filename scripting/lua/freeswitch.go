@@ -9,7 +9,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/switchboard-voip/switchboard/apps"
 	"github.com/switchboard-voip/switchboard/commands"
 	"github.com/switchboard-voip/switchboard/scripting"
 )
@@ -175,12 +174,6 @@ func fsEmail(r *runtime, L *lua.LState) int {
 	return pushBool(L, false)
 }
 
-// legBridger is implemented by channels that can be bridged to another
-// one in place (the call core's sessions).
-type legBridger interface {
-	BridgeLeg(b apps.Session) error
-}
-
 // fsBridge is freeswitch.bridge(a, b): it bridges the two channels and
 // returns when the bridge is over (one side hung up), as
 // switch_ivr_multi_threaded_bridge does.
@@ -188,18 +181,11 @@ func fsBridge(r *runtime, L *lua.LState) int {
 	const fn = "bridge"
 	nargs(L, fn, 2, 2)
 	a, b := sessionArg(L, 1, fn), sessionArg(L, 2, fn)
-	if a == nil || b == nil || !a.Ready() || !b.Ready() {
+	if a == nil || b == nil {
 		r.log.Error("Channels not ready")
 		return 0
 	}
-	ab, ok := a.Channel().(legBridger)
-	if !ok || b.Channel() == nil {
-		r.log.Error("freeswitch.bridge: these channels cannot be bridged")
-		return 0
-	}
-	if err := ab.BridgeLeg(b.Channel()); err != nil {
-		r.log.Error("freeswitch.bridge: " + err.Error())
-	}
+	a.Bridge(b)
 	return 0
 }
 
