@@ -220,3 +220,39 @@ func TestEavesdrop(t *testing.T) {
 		t.Errorf("the eavesdropper stays up after the call ended: %v", err)
 	}
 }
+
+// TestBridgeGroup: group/sales rings every member of the directory group
+// at once (1002 is not registered, so its leg fails at once); the first
+// to answer gets the call and the other is cancelled with "Call
+// completed elsewhere" (LOSE_RACE).
+func TestBridgeGroup(t *testing.T) {
+	ctx := callCtx(t)
+	sw := startBridgeSwitch(t)
+	p1000 := sw.phone(t, ctx, "1000")
+	p1001 := sw.phone(t, ctx, "1001")
+	c := sw.dial(t, ctx, "3013", sipclient.Options{From: "5555"})
+	in1000 := ringing(t, ctx, p1000, c)
+	in1001 := ringing(t, ctx, p1001, c)
+	for _, in := range []*sipclient.Incoming{in1000, in1001} {
+		if err := in.Ring(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in1001.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cause, err := in1000.WaitCancel(ctx)
+	if err != nil {
+		t.Fatalf("1000 was not cancelled when 1001 answered: %v", err)
+	}
+	if want := (sipclient.Cause{Protocol: "SIP", Code: 200, Text: "Call completed elsewhere"}); cause != want {
+		t.Errorf("1000's CANCEL gave %+v, want %+v", cause, want)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = in1001.SendTone(ctx, 1200, 600*time.Millisecond) }()
+	if _, err := c.WaitTone(ctx, 1200, 400*time.Millisecond); err != nil {
+		t.Errorf("the caller does not hear 1001: %v", err)
+	}
+}

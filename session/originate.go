@@ -288,29 +288,35 @@ func (m *Manager) resolveUser(rest string, vs dialstring.Vars, o OriginateOption
 	return out
 }
 
-// resolveGroup is group/<name>[@domain]: every member of the directory
-// group, rung at once.
+// resolveGroup is group/<name>[@domain]: as FreeSWITCH's group endpoint,
+// the dial string ${group_call(name@domain)} makes, every member rung at
+// once (whichever delimiter it holds).
 func (m *Manager) resolveGroup(rest string, vs dialstring.Vars, o OriginateOptions, depth int) []resolvedLeg {
 	name, domain, _ := strings.Cut(rest, "@")
 	snap := m.cfg.Snapshot()
 	if domain == "" && snap != nil {
 		domain, _ = snap.Get("domain")
 	}
-	var d = snap.Domain(domain)
-	if d == nil {
-		return []resolvedLeg{{ep: "group/" + rest, vars: vs, fail: cause.CSubscriberAbsent}}
+	fail := []resolvedLeg{{ep: "group/" + rest, vars: vs, fail: cause.CDestinationOutOfOrder}}
+	if name == "" || domain == "" {
+		return fail
+	}
+	dial := vars.Expand("${group_call("+name+"@"+domain+")}", vars.LookupFunc(func(string) (string, bool) { return "", false }), m.cfg.API)
+	ds, err := dialstring.Parse(dial)
+	if strings.TrimSpace(dial) == "" || err != nil {
+		return fail
 	}
 	var out []resolvedLeg
-	for _, g := range d.Groups {
-		if !strings.EqualFold(g.Name, name) {
-			continue
-		}
-		for _, id := range g.Users {
-			out = append(out, m.resolveUser(id+"@"+d.Name, vs, o, depth+1)...)
+	for _, g := range ds.Groups {
+		for _, t := range g.Tries {
+			gv := append(append(append(dialstring.Vars(nil), vs...), ds.Vars...), g.Vars...)
+			for _, l := range t.Legs {
+				out = append(out, m.resolve(l, gv, o, depth+1)...)
+			}
 		}
 	}
 	if len(out) == 0 {
-		return []resolvedLeg{{ep: "group/" + rest, vars: vs, fail: cause.CSubscriberAbsent}}
+		return fail
 	}
 	return out
 }
