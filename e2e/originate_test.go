@@ -256,3 +256,40 @@ func TestBridgeGroup(t *testing.T) {
 		t.Errorf("the caller does not hear 1001: %v", err)
 	}
 }
+
+// TestBridgeTranscoding: 1000 speaks only PCMA, 1001 only PCMU; the
+// switch bridges them and transcodes both ways.
+func TestBridgeTranscoding(t *testing.T) {
+	ctx := callCtx(t)
+	sw := startBridgeSwitch(t)
+	caller := sw.phone(t, ctx, "1000")
+	p1001, err := sipclient.NewPhone(sipclient.PhoneOptions{User: "1001", Codecs: []sipclient.Codec{sipclient.PCMU}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p1001.Close() })
+	if res, err := p1001.Register(ctx, "udp", sipclient.RegisterOptions{Server: sw.SIPAddr.String(), Password: defaultPassword, Expires: 300}); err != nil || res.Code != 200 {
+		t.Fatalf("register 1001: %v %v", res, err)
+	}
+	c := sw.dialFrom(t, ctx, caller, "1001", sipclient.Options{Codecs: []sipclient.Codec{sipclient.PCMA}})
+	in := ringing(t, ctx, p1001, c)
+	if err := in.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Codec() != sipclient.PCMA || in.Codec() != sipclient.PCMU {
+		t.Fatalf("codecs: caller %s, callee %s; want PCMA and PCMU", c.Codec(), in.Codec())
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.SendTone(ctx, 700, time.Second) })
+	wg.Go(func() { _ = in.SendTone(ctx, 1200, time.Second) })
+	if _, err := in.WaitTone(ctx, 700, 700*time.Millisecond); err != nil {
+		t.Errorf("1001 (PCMU) does not hear 1000 (PCMA): %v", err)
+	}
+	if _, err := c.WaitTone(ctx, 1200, 700*time.Millisecond); err != nil {
+		t.Errorf("1000 (PCMA) does not hear 1001 (PCMU): %v", err)
+	}
+	wg.Wait()
+}
