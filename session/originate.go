@@ -629,7 +629,7 @@ func (m *Manager) placeLeg(ctx context.Context, lg *leg, r resolvedLeg, o Origin
 	p := &caller.Profile{
 		CallerIDName:      cidName,
 		CallerIDNumber:    cidNum,
-		DestinationNumber: destinationOf(rest),
+		DestinationNumber: destinationOf(tech, rest),
 		Context:           "default",
 		Dialplan:          "XML",
 	}
@@ -694,9 +694,14 @@ func (m *Manager) callerID(store *vars.Store, o OriginateOptions) (name, num str
 	return name, num
 }
 
-// destinationOf is the user part of an endpoint's target, the leg's
-// destination_number ("internal/1001@host" → "1001").
-func destinationOf(rest string) string {
+// destinationOf is the leg's destination_number: the user part of a
+// sofia target ("internal/1001@host" → "1001"), the extension of a
+// loopback one ("200/other" → "200").
+func destinationOf(tech, rest string) string {
+	if strings.EqualFold(tech, "loopback") {
+		exten, _, _ := strings.Cut(rest, "/")
+		return exten
+	}
 	s := rest
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		s = s[i+1:]

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/esl"
 	"github.com/switchboard-voip/switchboard/events"
+	"github.com/switchboard-voip/switchboard/loopback"
 	"github.com/switchboard-voip/switchboard/media"
 	"github.com/switchboard-voip/switchboard/session"
 	"github.com/switchboard-voip/switchboard/sip"
@@ -207,6 +208,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 		return nil, err
 	}
 	sw.mgr.SetDialer("sofia", sw.sip) // sofia/<profile>/..., sofia/gateway/...
+	sw.mgr.SetDialer("loopback", loopback.New(loopback.Config{Manager: sw.mgr, Media: sw.media, Logger: log}))
 	if err := sw.sip.Start(context.Background()); err != nil {
 		sw.media.Close()
 		_ = sw.ctl.close()
