@@ -718,7 +718,13 @@ func setOriginateVars(a *Session, r OriginateResult) {
 	disp, dial := r.Cause.String(), r.Cause.String()
 	switch r.Cause {
 	case cause.CSuccess:
-		disp, dial = "SUCCESS", "SUCCESS"
+		// switch_ivr_originate's words, quirk included: an answered peer
+		// gives DIALSTATUS "EARLY" (it tests CF_ANSWERED the wrong way
+		// round), one that is only in early media "ANSWER".
+		disp, dial = "call accepted", "EARLY"
+		if r.Leg != nil && !r.Leg.Answered() {
+			dial = "ANSWER"
+		}
 	case cause.COriginatorCancel:
 		dial = "CANCEL"
 	case cause.CUserBusy:

@@ -232,7 +232,7 @@ func TestOriginateLegVariables(t *testing.T) {
 	if _, ok := res.Leg.Vars().Get("not_exported"); ok {
 		t.Error("a variable that was not exported reached the B-leg")
 	}
-	for name, want := range map[string]string{"originate_disposition": "SUCCESS", "DIALSTATUS": "SUCCESS"} {
+	for name, want := range map[string]string{"originate_disposition": "call accepted", "DIALSTATUS": "EARLY"} {
 		if got, _ := a.Vars().Get(name); got != want {
 			t.Errorf("A-leg %s=%q, want %q", name, got, want)
 		}
