@@ -158,18 +158,9 @@ func (r *runner) runAPI(_ context.Context, env commands.Env, args string) (strin
 	if args == "" {
 		return "-ERR no args specified!\n", nil
 	}
-	inv := &Invocation{Env: env, Logger: envLogger(env)}
-	if err := r.prepare(inv, args, nil); err != nil {
-		inv.Logger.Error(err.Error())
-		return "+OK\n", nil
+	if err := r.startBackground(env, args); err != nil {
+		envLogger(env).Error(err.Error())
 	}
-	r.background.Add(1)
-	go func() {
-		defer r.background.Add(-1)
-		if err := r.run(nil, inv); err != nil {
-			inv.Logger.Error(err.Error())
-		}
-	}()
 	return "+OK\n", nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-voip/switchboard/events"
 	"github.com/switchboard-voip/switchboard/loopback"
 	"github.com/switchboard-voip/switchboard/media"
+	"github.com/switchboard-voip/switchboard/scripting"
 	"github.com/switchboard-voip/switchboard/session"
 	"github.com/switchboard-voip/switchboard/sip"
 	"github.com/switchboard-voip/switchboard/vars"
@@ -111,6 +112,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	listening = append(listening, sw.eslListening()...)
 	log.Info("switchboard ready", "listening", strings.Join(listening, ", "), "config", snap.ConfDir(), "config_hash", snap.Hash())
 	fmt.Fprintf(stderr, "switchboard ready: %s\n", strings.Join(listening, ", "))
+	// lua.conf's startup-script entries run in the background once the
+	// switch is up, as mod_lua starts them when it loads.
+	scripting.Startup(sw)
 
 wait:
 	for {

@@ -54,6 +54,11 @@ const (
 	MaxStringRep = 64 << 20
 )
 
+var (
+	_ scripting.Engine          = (*Engine)(nil)
+	_ scripting.StartupScripter = (*Engine)(nil)
+)
+
 // Engine is the Lua engine. Its zero value is not usable; call New.
 type Engine struct {
 	chunks   sync.Map // path → *chunk
@@ -79,6 +84,7 @@ type settings struct {
 	path      string // package.path
 	timeLimit time.Duration
 	warnAfter time.Duration
+	startup   []string // startup-script command lines, in order
 }
 
 // settingsFor caches the settings of one configuration snapshot.
@@ -106,6 +112,13 @@ func (e *Engine) Limits(env commands.Env) scripting.Limits {
 	return scripting.Limits{TimeLimit: s.timeLimit, WarnAfterHangup: s.warnAfter}
 }
 
+// StartupScripts returns lua.conf's startup-script params ("file args"),
+// in order: scripting.Startup runs them in the background, as luarun
+// does, when the switch starts.
+func (e *Engine) StartupScripts(env commands.Env) []string {
+	return append([]string(nil), e.config(env).startup...)
+}
+
 // config returns the settings of env's configuration.
 func (e *Engine) config(env commands.Env) settings {
 	var snap *conf.Snapshot
@@ -127,7 +140,7 @@ func (e *Engine) config(env commands.Env) settings {
 
 // readSettings reads lua.conf: each script-directory param is prepended
 // to package.path (before LUA_PATH, or Lua's default path), as mod_lua
-// prepends them to LUA_PATH.
+// prepends them to LUA_PATH; startup-script params are kept in order.
 func readSettings(snap *conf.Snapshot) settings {
 	s := settings{warnAfter: DefaultWarnAfterHangup}
 	var dirs []string
@@ -144,6 +157,10 @@ func readSettings(snap *conf.Snapshot) settings {
 					s.timeLimit = seconds(val)
 				case "warn-after-hangup":
 					s.warnAfter = seconds(val)
+				case "startup-script":
+					if strings.TrimSpace(val) != "" {
+						s.startup = append(s.startup, val)
+					}
 				}
 			}
 		}

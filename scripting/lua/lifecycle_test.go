@@ -366,3 +366,35 @@ func TestReloadFlushesCache(t *testing.T) {
 		t.Errorf("after a reload: %q", got)
 	}
 }
+
+// lua.conf's startup-script params run in the background when the switch
+// starts (scripting.Startup), in order, with argv and without session or
+// stream; an empty one is skipped.
+func TestStartupScripts(t *testing.T) {
+	e := newEnv(t, map[string]string{"lua_startup": "start.lua one 'two words'"})
+	e.write("start.lua", `freeswitch.setGlobalVariable("startup_argv", argv[0] .. "|" .. table.concat(argv, "|"))
+freeswitch.setGlobalVariable("startup_globals", tostring(session) .. "," .. tostring(stream))`)
+	eng, _ := scripting.Lookup("lua")
+	if got := eng.(scripting.StartupScripter).StartupScripts(e); len(got) != 2 || got[0] != "start.lua one 'two words'" {
+		t.Errorf("StartupScripts = %q", got)
+	}
+	if n := scripting.Startup(e); n != 2 {
+		t.Fatalf("Startup started %d scripts, want 2", n)
+	}
+	waitFor(t, "the start-up scripts", func() bool {
+		_, a := e.Runtime.Get("startup_globals")
+		_, b := e.Runtime.Get("inline_startup")
+		return a && b
+	})
+	if v, _ := e.Runtime.Get("startup_argv"); v != "start.lua|one|two words" {
+		t.Errorf("argv = %q", v)
+	}
+	if v, _ := e.Runtime.Get("startup_globals"); v != "nil,nil" {
+		t.Errorf("session, stream = %q, want nil,nil", v)
+	}
+	// Without the param there is only the inline one.
+	e2 := newEnv(t, nil)
+	if got := eng.(scripting.StartupScripter).StartupScripts(e2); len(got) != 1 {
+		t.Errorf("StartupScripts without lua_startup = %q", got)
+	}
+}

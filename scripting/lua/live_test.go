@@ -30,12 +30,13 @@ import (
 // the test can read.
 type testEnv struct {
 	*commands.Host
-	t    testing.TB
-	dir  string // script_dir
-	mgr  *session.Manager
-	bus  *events.Bus
-	logs *syncBuffer
-	log  *slog.Logger
+	t      testing.TB
+	dir    string // script_dir
+	mgr    *session.Manager
+	dialer *fakeDialer // the "fake" technology's legs (originate_test.go)
+	bus    *events.Bus
+	logs   *syncBuffer
+	log    *slog.Logger
 }
 
 // Logger is the switch's logger, which the API commands' scripts log to.
@@ -115,6 +116,8 @@ func newEnvFrom(t testing.TB, confDir, dir string, s map[string]string) *testEnv
 		Logger:            log,
 		Events:            e.bus,
 	})
+	e.dialer = &fakeDialer{}
+	e.mgr.SetDialer("fake", e.dialer)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

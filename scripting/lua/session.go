@@ -431,18 +431,17 @@ var sessionMethods = map[string]method{
 		s := sm(L, fn)
 		return pushInt(L, s.InsertFile(str(L, 2, fn), str(L, 3, fn), intArg(L, 4, fn)))
 	},
-	"originate": func(r *runtime, L *lua.LState) int {
+	"originate": func(_ *runtime, L *lua.LState) int {
 		const fn = "LUA::Session::originate"
 		nargs(L, fn, 3, 4)
 		ls := self[*luaSession](L, fn, sessionType)
 		aLeg := sessionArg(L, 2, fn)
 		dest, timeout := str(L, 3, fn), optInt(L, 4, fn, 60)
-		n := ls.s.Originate(aLeg, dest, timeout)
-		if n == 0 && ls.s.Allocated() {
-			ls.s.SetAutoHangup(true)
-			r.L.SetGlobal(ls.s.UUID(), ls.ud)
-		}
-		return pushInt(L, n)
+		// As LUA::Session::originate: no auto-hangup (only the
+		// freeswitch.Session(dial) constructor sets it), and the global
+		// named by the UUID is not set (mod_lua sets it only when the
+		// inverted result says failure, when there is no UUID).
+		return pushInt(L, ls.s.Originate(aLeg, dest, timeout))
 	},
 	"destroy": func(_ *runtime, L *lua.LState) int {
 		const fn = "LUA::Session::destroy"

@@ -480,9 +480,10 @@ put("alive", session:ready())
 	}
 }
 
-// Outbound calls do not exist yet: freeswitch.Session(dial) and
-// session:originate fail as FreeSWITCH fails for an unknown channel type.
-// A UUID attaches to the live channel, which is not hung up at the end.
+// The test switch has no sofia endpoint: freeswitch.Session(dial) and
+// session:originate fail as FreeSWITCH fails for an unknown channel type
+// (originate_test.go places real calls). A UUID attaches to the live
+// channel, which is not hung up at the end.
 func TestOriginate(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.run(put + `
