@@ -505,9 +505,10 @@ func (s *Session) waitParkedState(ctx context.Context) bool {
 }
 
 // BridgeLeg bridges s to other in place and returns when the bridge is
-// over, as freeswitch.bridge (switch_ivr_multi_threaded_bridge) does: no
-// hangup_after_bridge rules; the other leg is hung up afterwards unless it
-// was transferred.
+// over, as freeswitch.bridge (switch_ivr_multi_threaded_bridge) does: the
+// other leg is hung up afterwards unless it was transferred, and s
+// follows hangup_after_bridge, park_after_bridge and
+// transfer_after_bridge (spec §7.4).
 func (s *Session) BridgeLeg(other apps.Session) error {
 	b, ok := other.(*Session)
 	if !ok || b == nil {
@@ -525,6 +526,7 @@ func (s *Session) BridgeLeg(other apps.Session) error {
 		}
 	}
 	s.bridgeTo(b)
+	s.afterBridge(b)
 	return nil
 }
 
