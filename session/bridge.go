@@ -93,7 +93,7 @@ func (s *Session) bridgeTo(b *Session) {
 	s.ctl.mu.Lock()
 	wake := s.ctl.wakeChan()
 	s.ctl.mu.Unlock()
-	stop := false
+	stop, left := false, false
 	for !stop {
 		select {
 		case <-s.ctx.Done():
@@ -101,7 +101,9 @@ func (s *Session) bridgeTo(b *Session) {
 		case <-b.ctx.Done():
 			stop = true
 		case <-link.done:
-			stop = true
+			// b left the bridge: it was transferred and routes again on
+			// its own goroutine (which has taken its transfer flag).
+			stop, left = true, true
 		case err := <-mdone:
 			if err != nil {
 				s.log.Warn("bridge media", "err", err)
@@ -122,7 +124,7 @@ func (s *Session) bridgeTo(b *Session) {
 	s.bridge = nil
 	s.mu.Unlock()
 	b.mu.Lock()
-	transferred := b.transfer
+	transferred := b.transfer || left
 	b.bridge = nil
 	b.mu.Unlock()
 	link.end()

@@ -30,6 +30,16 @@ import (
 // A wrong password and an unknown user get the same 403 Forbidden, and
 // every failure is logged on one line in mod_sofia's fail2ban format.
 // Sources that fail too often are refused outright for a while.
+//
+// Credentials cannot be replayed: the authenticator remembers, for every
+// nonce that has authenticated a request, the highest nonce count (nc)
+// used with it, and a request whose nc is not above it is challenged
+// afresh with stale=true, as mod_sofia does (its sip_authentication
+// table's last_nc). Credentials without qop carry no nc, so their nonce
+// authenticates one request only. The memory is bounded: entries go when
+// their nonce expires, and when MaxNonces are held the oldest are
+// dropped and every nonce issued before the last one dropped counts as
+// used.
 
 // Default limits of the authenticator.
 const (
@@ -42,6 +52,9 @@ const (
 	// DefaultFailureWindow is the period failures are counted over, and
 	// how long a source that exceeded them is refused.
 	DefaultFailureWindow = time.Minute
+	// DefaultMaxNonces bounds the nonces whose last nonce count is
+	// remembered.
+	DefaultMaxNonces = 65536
 )
 
 // AuthConfig tunes an Authenticator. Zero fields take the defaults above.
@@ -49,6 +62,8 @@ type AuthConfig struct {
 	NonceTTL      time.Duration
 	MaxFailures   int
 	FailureWindow time.Duration
+	// MaxNonces bounds the replay memory (see DefaultMaxNonces).
+	MaxNonces int
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
 	// Key is the nonce HMAC key; nil draws a random one.
@@ -66,6 +81,22 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	fails map[netip.Addr]*failures
+
+	maxNonces int
+	ncMu      sync.Mutex
+	used      map[string]*nonceUse // by nonce: the nonces that authenticated a request
+	usedOrder []string             // used's keys, oldest first (a queue; usedHead is its front)
+	usedHead  int
+	// usedFloor is the issue time of the newest nonce dropped from used
+	// while it was still fresh: a nonce issued no later than that and not
+	// in used may have been used, so it is refused as stale.
+	usedFloor time.Time
+}
+
+// nonceUse is what the replay check keeps of a nonce.
+type nonceUse struct {
+	issued time.Time
+	nc     int // the highest nonce count accepted; 0 for credentials without qop
 }
 
 type failures struct {
@@ -75,7 +106,11 @@ type failures struct {
 
 // NewAuthenticator returns an authenticator configured by c.
 func NewAuthenticator(c AuthConfig) (*Authenticator, error) {
-	a := &Authenticator{ttl: c.NonceTTL, max: c.MaxFailures, window: c.FailureWindow, now: c.Now, key: c.Key, fails: map[netip.Addr]*failures{}}
+	a := &Authenticator{ttl: c.NonceTTL, max: c.MaxFailures, window: c.FailureWindow, now: c.Now, key: c.Key,
+		fails: map[netip.Addr]*failures{}, maxNonces: c.MaxNonces, used: map[string]*nonceUse{}}
+	if a.maxNonces <= 0 {
+		a.maxNonces = DefaultMaxNonces
+	}
 	if a.ttl <= 0 {
 		a.ttl = DefaultNonceTTL
 	}
@@ -124,19 +159,71 @@ const (
 )
 
 func (a *Authenticator) checkNonce(nonce, realm string) nonceState {
+	state, _ := a.nonceIssued(nonce, realm)
+	return state
+}
+
+// nonceIssued is checkNonce that also returns when a genuine nonce was
+// issued.
+func (a *Authenticator) nonceIssued(nonce, realm string) (nonceState, time.Time) {
 	raw, err := hex.DecodeString(nonce)
 	if err != nil || len(raw) != 32 {
-		return nonceBad
+		return nonceBad, time.Time{}
 	}
 	if !hmac.Equal(raw[16:], a.mac(raw[:16], realm)) {
-		return nonceBad
+		return nonceBad, time.Time{}
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
 	age := a.now().Sub(issued)
 	if age < 0 || age > a.ttl {
-		return nonceStale
+		return nonceStale, issued
 	}
-	return nonceFresh
+	return nonceFresh, issued
+}
+
+// useNonce records that nonce (issued at issued) authenticated a request
+// with nonce count nc, and reports false when that is a replay: the
+// nonce already authenticated a request with the same or a higher count
+// (or, for lack of memory, may have).
+func (a *Authenticator) useNonce(nonce string, issued time.Time, nc int) bool {
+	a.ncMu.Lock()
+	defer a.ncMu.Unlock()
+	if u := a.used[nonce]; u != nil {
+		if nc <= u.nc {
+			return false
+		}
+		u.nc = nc
+		return true
+	}
+	if !issued.After(a.usedFloor) {
+		return false
+	}
+	// Forget the nonces at the front of the queue that have expired (a
+	// replay of those is refused as stale anyway), then make room.
+	now := a.now()
+	for a.usedHead < len(a.usedOrder) {
+		front := a.usedOrder[a.usedHead]
+		u := a.used[front]
+		if now.Sub(u.issued) <= a.ttl && len(a.used) < a.maxNonces {
+			break
+		}
+		if now.Sub(u.issued) <= a.ttl && u.issued.After(a.usedFloor) {
+			a.usedFloor = u.issued
+		}
+		delete(a.used, front)
+		a.usedOrder[a.usedHead] = ""
+		a.usedHead++
+	}
+	if a.usedHead > len(a.usedOrder)/2 {
+		a.usedOrder = append(a.usedOrder[:0], a.usedOrder[a.usedHead:]...)
+		a.usedHead = 0
+	}
+	if !issued.After(a.usedFloor) {
+		return false
+	}
+	a.used[nonce] = &nonceUse{issued: issued, nc: nc}
+	a.usedOrder = append(a.usedOrder, nonce)
+	return true
 }
 
 // Challenge is the value of a WWW-Authenticate or Proxy-Authenticate
@@ -194,8 +281,9 @@ const (
 	// AuthNone: the request carries no credentials for the realm, or
 	// answers a nonce this process did not issue; challenge it.
 	AuthNone AuthResult = iota
-	// AuthStale: genuine credentials with an expired nonce; challenge with
-	// stale=true.
+	// AuthStale: genuine credentials with an expired nonce, or a replay
+	// (a nonce count not above the last one accepted for the nonce);
+	// challenge with stale=true.
 	AuthStale
 	// AuthFailed: wrong password or unknown user; answer 403 (the same
 	// for both, so users cannot be enumerated).
@@ -228,7 +316,7 @@ func (a *Authenticator) Check(creds *Credentials, method, realm string, d *conf.
 	if creds == nil || !strings.EqualFold(creds.Realm, realm) {
 		return AuthNone, nil
 	}
-	state := a.checkNonce(creds.Nonce, realm)
+	state, issued := a.nonceIssued(creds.Nonce, realm)
 	if state == nonceBad {
 		// Not a nonce of ours (another process, before a restart, or
 		// made up): no password was tried, so challenge afresh.
@@ -262,6 +350,13 @@ func (a *Authenticator) Check(creds *Credentials, method, realm string, d *conf.
 	case !match || u == nil:
 		return AuthFailed, nil
 	case state == nonceStale:
+		return AuthStale, nil
+	}
+	nc := creds.Nc
+	if creds.QOP == "" {
+		nc = 0 // RFC 2069 credentials: the nonce is good for one request
+	}
+	if nc < 0 || !a.useNonce(creds.Nonce, issued, nc) {
 		return AuthStale, nil
 	}
 	return AuthOK, u

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icholy/digest"
+
 	"github.com/switchboard-voip/switchboard/conf"
 )
 
@@ -198,4 +200,164 @@ func TestThrottle(t *testing.T) {
 func ExampleDigestResponse() {
 	fmt.Println(DigestResponse(md5hex("Mufasa:testrealm@host.com:Circle Of Life"), "GET", "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "auth", "0a4f113b", 1))
 	// Output: 6629fae49393a05397450978507c4ef1
+}
+
+// withNC is answer with another nonce count (and cnonce), as a phone
+// re-using a nonce sends it.
+func withNC(c *Credentials, password, method string, nc int) *Credentials {
+	d := *c
+	d.Nc = nc
+	d.Response = DigestResponse(md5hex(d.Username+":"+d.Realm+":"+password), method, d.URI, d.Nonce, d.QOP, d.Cnonce, d.Nc)
+	return &d
+}
+
+// withoutQOP is answer in RFC 2069 form: no qop, cnonce or nc.
+func withoutQOP(c *Credentials, password, method string) *Credentials {
+	d := *c
+	d.QOP, d.Cnonce, d.Nc = "", "", 0
+	d.Response = DigestResponse(md5hex(d.Username+":"+d.Realm+":"+password), method, d.URI, d.Nonce, "", "", 0)
+	return &d
+}
+
+func TestAuthenticatorReplay(t *testing.T) {
+	const realm, pw = "pbx.test", "secret"
+	d := testDomain()
+	type step struct {
+		nc      int // nonce count to send; 0 sends no qop
+		nonce   int // which nonce (index into the ones drawn for the case)
+		advance time.Duration
+		want    AuthResult
+	}
+	tests := []struct {
+		name      string
+		maxNonces int
+		nonces    int
+		steps     []step
+	}{
+		{"counts that go up are accepted", 0, 1, []step{
+			{nc: 1, want: AuthOK}, {nc: 2, want: AuthOK}, {nc: 7, want: AuthOK},
+		}},
+		{"the same request again is a replay", 0, 1, []step{
+			{nc: 1, want: AuthOK}, {nc: 1, want: AuthStale},
+		}},
+		{"a lower count is a replay", 0, 1, []step{
+			{nc: 1, want: AuthOK}, {nc: 5, want: AuthOK}, {nc: 3, want: AuthStale}, {nc: 5, want: AuthStale}, {nc: 6, want: AuthOK},
+		}},
+		{"without qop a nonce serves once", 0, 1, []step{
+			{nc: 0, want: AuthOK}, {nc: 0, want: AuthStale},
+		}},
+		{"nonces are counted apart", 0, 2, []step{
+			{nc: 1, nonce: 0, want: AuthOK}, {nc: 1, nonce: 1, want: AuthOK}, {nc: 1, nonce: 0, want: AuthStale}, {nc: 2, nonce: 1, want: AuthOK},
+		}},
+		{"an expired nonce stays stale", 0, 1, []step{
+			{nc: 1, want: AuthOK}, {nc: 2, advance: DefaultNonceTTL + time.Second, want: AuthStale},
+		}},
+		{"when memory is full the oldest nonces count as used", 2, 4, []step{
+			// Nonces 0..3 are issued a second apart; each authenticates once.
+			{nc: 1, nonce: 0, want: AuthOK}, {nc: 1, nonce: 1, want: AuthOK},
+			{nc: 1, nonce: 2, want: AuthOK}, // drops nonce 0
+			{nc: 2, nonce: 0, want: AuthStale},
+			{nc: 1, nonce: 1, want: AuthStale}, // still remembered: a replay
+			{nc: 2, nonce: 2, want: AuthOK},
+			{nc: 1, nonce: 3, want: AuthOK}, // drops nonce 1
+			{nc: 2, nonce: 1, want: AuthStale},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+			a, err := NewAuthenticator(AuthConfig{Now: clk.now, MaxNonces: tt.maxNonces})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first []*Credentials
+			for range tt.nonces {
+				first = append(first, answer("1000", realm, pw, "REGISTER", a.Nonce(realm)))
+				clk.advance(time.Second)
+			}
+			for i, s := range tt.steps {
+				clk.advance(s.advance)
+				creds := withNC(first[s.nonce], pw, "REGISTER", s.nc)
+				if s.nc == 0 {
+					creds = withoutQOP(first[s.nonce], pw, "REGISTER")
+				}
+				got, u := a.Check(creds, "REGISTER", realm, d)
+				if got != s.want {
+					t.Fatalf("step %d (nonce %d, nc %d): got %v, want %v", i, s.nonce, s.nc, got, s.want)
+				}
+				if (got == AuthOK) != (u != nil) {
+					t.Fatalf("step %d: result %v with user %v", i, got, u)
+				}
+			}
+		})
+	}
+}
+
+// TestAuthenticatorReplayNeedsPassword: a wrong response does not touch
+// the nonce's count, so a guess with a high nc cannot lock the real
+// phone out of its nonce.
+func TestAuthenticatorReplayNeedsPassword(t *testing.T) {
+	const realm = "pbx.test"
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	a, err := NewAuthenticator(AuthConfig{Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := answer("1000", realm, "secret", "REGISTER", a.Nonce(realm))
+	if got, _ := a.Check(withNC(c, "guess", "REGISTER", 99), "REGISTER", realm, testDomain()); got != AuthFailed {
+		t.Fatalf("wrong password: %v, want AuthFailed", got)
+	}
+	if got, _ := a.Check(c, "REGISTER", realm, testDomain()); got != AuthOK {
+		t.Fatalf("the phone's own nc=1 after the guess: %v, want AuthOK", got)
+	}
+}
+
+// TestAuthenticatorReplayMemoryBounded: however many nonces authenticate,
+// no more than MaxNonces are kept.
+func TestAuthenticatorReplayMemoryBounded(t *testing.T) {
+	const realm, limit = "pbx.test", 16
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	a, err := NewAuthenticator(AuthConfig{Now: clk.now, MaxNonces: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 * limit {
+		c := answer("1000", realm, "secret", "REGISTER", a.Nonce(realm))
+		clk.advance(time.Millisecond)
+		if got, _ := a.Check(c, "REGISTER", realm, testDomain()); got != AuthOK {
+			t.Fatalf("nonce %d: %v", i, got)
+		}
+		a.ncMu.Lock()
+		n, q := len(a.used), len(a.usedOrder)-a.usedHead
+		a.ncMu.Unlock()
+		if n > limit || q != n {
+			t.Fatalf("after %d nonces: %d remembered, %d queued (limit %d)", i+1, n, q, limit)
+		}
+	}
+	// Expired nonces are forgotten as new ones come.
+	clk.advance(DefaultNonceTTL + time.Second)
+	c := answer("1000", realm, "secret", "REGISTER", a.Nonce(realm))
+	if got, _ := a.Check(c, "REGISTER", realm, testDomain()); got != AuthOK {
+		t.Fatalf("after expiry: %v", got)
+	}
+	a.ncMu.Lock()
+	defer a.ncMu.Unlock()
+	if len(a.used) != 1 {
+		t.Errorf("%d nonces remembered after the others expired, want 1", len(a.used))
+	}
+}
+
+// respondCount answers a challenge header's value as a phone re-using
+// the nonce does: with nonce count nc.
+func respondCount(t *testing.T, challenge, method, uri, user, password string, nc int) string {
+	t.Helper()
+	chal, err := digest.ParseChallenge(challenge)
+	if err != nil {
+		t.Fatalf("challenge %q: %v", challenge, err)
+	}
+	creds, err := digest.Digest(chal, digest.Options{Method: method, URI: uri, Username: user, Password: password, Count: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return creds.String()
 }

@@ -82,6 +82,7 @@ func newCall(p *profile, dlg *sipgo.DialogServerSession, req *sip.Request, tx si
 	if i := strings.IndexByte(c.name, ';'); i >= 0 {
 		c.name = c.name[:i]
 	}
+	c.side = c
 	c.contact = p.contactFor(req, src)
 	c.latch = p.natACL(req, src.Addr())
 	if offer != nil {
@@ -236,6 +237,7 @@ func (c *call) farEnd(disposition string, hc cause.Cause) {
 
 // forget removes the call from the dialog tables.
 func (c *call) forget() {
+	c.stopTimer()
 	c.p.calls.Delete(c.dlg.ID)
 	_ = c.dlg.Close()
 }
@@ -278,7 +280,7 @@ func (c *call) buildLocalSDP() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.localSDP = body
+	c.localSDP, c.sentSDP = body, body
 	return body, nil
 }
 
@@ -321,6 +323,10 @@ func (c *call) Answer(ctx context.Context) error {
 	c.state = stateAnswered
 	res := c.response(200, "OK", body)
 	c.mu.Unlock()
+	// RFC 4028: the session timer the INVITE asked for, or ours.
+	tp := c.timerPrefs()
+	deal := tp.negotiateUAS(readTimerHeaders(c.req))
+	deal.responseHeaders(res)
 
 	established := make(chan struct{})
 	var once sync.Once
@@ -329,6 +335,7 @@ func (c *call) Answer(ctx context.Context) error {
 			once.Do(func() { close(established) })
 		}
 	})
+	c.armTimer(deal)
 	c.final <- res
 	c.startMediaTimeout()
 	select {
@@ -519,11 +526,6 @@ func (c *call) Hangup(hc cause.Cause) {
 // every name they pass, find what they look for before reaching them.
 func (c *call) sendBye(hc cause.Cause) {
 	defer c.forget()
-	inv := c.dlg.InviteRequest
-	contact := inv.Contact()
-	if contact == nil {
-		return
-	}
 	// sipgo waits for the ACK of our 200 (or the end of the INVITE
 	// transaction) before sending a BYE, polling with a new timer every
 	// T1; the INVITE goroutine ends at that ACK, so wait for one of the
@@ -532,24 +534,8 @@ func (c *call) sendBye(hc cause.Cause) {
 	case <-c.done:
 	case <-c.tx.Done():
 	}
-	bye := sip.NewRequest(sip.BYE, *contact.Address.Clone())
-	bye.SetTransport(inv.Transport())
-	if res := c.dlg.InviteResponse; res != nil && res.To() != nil {
-		from := res.To().AsFrom()
-		bye.AppendHeader(&from)
-	}
-	if f := inv.From(); f != nil {
-		to := f.AsTo()
-		bye.AppendHeader(&to)
-	}
-	if id := inv.CallID(); id != nil {
-		bye.AppendHeader(id) // shared with the INVITE: never modified
-	}
-	bye.AppendHeader(&sip.CSeqHeader{MethodName: sip.BYE}) // numbered by the dialog
-	maxFwd := sip.MaxForwardsHeader(70)
-	bye.AppendHeader(&maxFwd)
-	bye.AppendHeader(&c.contact)
-	if err := sipgo.ClientRequestAddVia(c.p.client, bye); err != nil {
+	bye, err := c.newDialogRequest(sip.BYE, 0) // numbered by the dialog
+	if err != nil {
 		c.logger().Debug("sip: BYE not sent", "err", err)
 		return
 	}
@@ -558,16 +544,6 @@ func (c *call) sendBye(hc cause.Cause) {
 		bye.AppendHeader(h)
 	}
 	bye.AppendHeader(c.p.hdr.userAgent)
-	if !hasHeader(inv, "Record-Route") {
-		// Symmetric signalling: in-dialog requests go where the INVITE
-		// came from (the caller's NAT binding, the TCP connection it
-		// opened), not to a Contact it may not be reachable at.
-		dst := c.req.Source()
-		if ap, err := netip.ParseAddrPort(dst); err != nil || ap != c.src {
-			dst = c.src.String()
-		}
-		bye.SetDestination(dst)
-	}
 	// No deadline of our own: the BYE's client transaction ends by
 	// itself (a final response, or Timer F after 64*T1).
 	if err := c.dlg.WriteBye(context.Background(), bye); err != nil {

@@ -57,6 +57,10 @@ type Timers struct {
 	// Zero keeps RFC 3261's 64*T1 (32 s with the default T1). At high call rates this is the memory sipgo holds per
 	// finished transaction; a few seconds is plenty on a LAN.
 	Linger time.Duration
+	// SessionUnit is the real length of one second of the RFC 4028
+	// session intervals (Session-Expires, Min-SE, session-timeout). Zero
+	// is a second; tests shorten it. Unlike T1-T4 it is per endpoint.
+	SessionUnit time.Duration
 }
 
 // Config configures an Endpoint.
@@ -445,6 +449,7 @@ func newProfile(e *Endpoint, pc *ProfileConfig) (*profile, error) {
 	srv.OnCancel(p.onCancel)
 	srv.OnOptions(p.onOptions)
 	srv.OnInfo(p.onInfo)
+	srv.OnRefer(p.onRefer)
 	srv.OnRegister(p.onRegister)
 	srv.OnNoRoute(p.onNoRoute)
 	return p, nil

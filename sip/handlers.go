@@ -18,7 +18,7 @@ import (
 )
 
 // allowMethods is our Allow header.
-const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
+const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, REFER"
 
 // reasonPhrase is the RFC 3261 phrase of a status code.
 func reasonPhrase(code int) string {
@@ -237,9 +237,11 @@ func (p *profile) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool 
 			continue
 		}
 		for _, opt := range strings.Split(h.Value(), ",") {
-			if opt = strings.TrimSpace(opt); opt != "" {
-				unsupported = append(unsupported, opt)
+			opt = strings.TrimSpace(opt)
+			if opt == "" || (strings.EqualFold(opt, "timer") && !p.cfg.NoTimer) {
+				continue // RFC 4028 session timers (sessiontimer.go)
 			}
+			unsupported = append(unsupported, opt)
 		}
 	}
 	if len(unsupported) > 0 {
@@ -506,6 +508,10 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.reply(req, tx, 406, "", sip.NewHeader("Accept", "application/sdp"))
 		return
 	}
+	if minSE := p.sessionTooBrief(req); minSE != 0 {
+		p.reply(req, tx, 422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		return
+	}
 	e := p.e
 	// Counted before the check, so StopAccepting either sees this INVITE
 	// or this INVITE sees the endpoint closing.
@@ -533,6 +539,17 @@ func (p *profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if reject != 0 {
 		p.reply(req, tx, reject, "")
 		return
+	}
+	if gr, ok := e.inboundGateway(req); ok {
+		// A call to a gateway's Contact (gw+<name>) or carrying ;gw=<name>
+		// is routed in the gateway's context, as mod_sofia does.
+		ctxName = gr.context
+		if gr.destination != "" {
+			info.profile.DestinationNumber = cleanField(decodeUser(gr.destination))
+		}
+		for _, kv := range gr.vars {
+			info.vars.set(kv[0], kv[1])
+		}
 	}
 	if err := e.cfg.Manager.Admit(); err != nil {
 		reason := "Maximum Calls In Progress"

@@ -123,7 +123,8 @@ type envOpts struct {
 	auth        AuthConfig
 	maxSessions int
 	sps         int
-	logger      *slog.Logger // nil: testLogger
+	logger      *slog.Logger  // nil: testLogger
+	sessionUnit time.Duration // Timers.SessionUnit (RFC 4028 seconds); 0: a second
 }
 
 // testEnv is a running endpoint with its session manager and media.
@@ -186,7 +187,9 @@ func newEnv(t testing.TB, o envOpts) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := New(Config{Snapshot: snap, Manager: mgr, Media: eng, Logger: log, Timers: testTimers, Auth: o.auth})
+	timers := testTimers
+	timers.SessionUnit = o.sessionUnit
+	ep, err := New(Config{Snapshot: snap, Manager: mgr, Media: eng, Logger: log, Timers: timers, Auth: o.auth})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,13 +45,23 @@ type leg struct {
 	ackCh  chan struct{} // closed and replaced at every ACK
 
 	hungup     atomic.Bool // Hangup ran
-	reinviting atomic.Bool
+	reinviting atomic.Bool // answering a re-INVITE of the far end
+	offering   atomic.Bool // a re-INVITE of ours is under way (indialog.go)
+
+	// side sends our own requests in the dialog (indialog.go): the call
+	// or outCall the leg is part of.
+	side dialogSide
+	st   sessionTimer // RFC 4028 (sessiontimer.go)
+
+	holdMu      sync.Mutex // serialises syncHold
+	holdRelease func()     // ends the session's FarEndHold; nil when not held
 
 	mu        sync.Mutex
 	params    audioParams // negotiated (valid when haveMedia)
 	haveMedia bool        // params hold a negotiated stream
 	ourOffer  bool        // we offered and wait for the answer in the ACK
 	origin    sdpOrigin
+	sentSDP   []byte // the SDP we sent last (a session refresh repeats it)
 	hold      bool
 	contact   sip.ContactHeader
 }
@@ -277,6 +287,17 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		p.reply(req, tx, 500, "CSeq Out Of Order")
 		return
 	}
+	if l.offering.Load() {
+		// RFC 3261 §14.2: glare with a re-INVITE of ours.
+		p.reply(req, tx, 491, "")
+		return
+	}
+	tp := l.timerPrefs()
+	th := readTimerHeaders(req)
+	if minSE := tp.tooBrief(th, p.cfg.MinSESet); minSE != 0 {
+		p.reply(req, tx, 422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		return
+	}
 	var offer *remoteSDP
 	var params audioParams
 	if len(req.Body()) > 0 {
@@ -300,6 +321,7 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	lm := localMedia{addr: netip.AddrPortFrom(l.mediaIP(), l.stream.LocalAddr().Port()), tePT: -1}
 	var body []byte
 	var err error
+	wasHeld := l.hold
 	if offer != nil {
 		old := l.params
 		l.params, l.haveMedia, l.ourOffer = params, true, false
@@ -325,6 +347,10 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		l.ourOffer, l.haveMedia = true, false
 		body, err = buildSDP(&l.origin, lm, nil, 0)
 	}
+	if err == nil {
+		l.sentSDP = body
+	}
+	holdChanged := wasHeld != l.hold
 	l.mu.Unlock()
 	if err != nil {
 		l.logger().Warn("sip: re-INVITE media update failed", "err", err)
@@ -342,8 +368,15 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	res.AppendHeader(&l.contact)
 	res.AppendHeader(p.hdr.sdpType)
 	res.AppendHeader(p.hdr.allow)
+	// Every re-INVITE answered refreshes the session (RFC 4028 §9).
+	deal := tp.negotiateUAS(th)
+	deal.responseHeaders(res)
 	p.decorate(res)
 	answered = true
+	l.armTimer(deal)
+	if holdChanged {
+		go l.syncHold()
+	}
 	l.retransmit2xx(tx, res)
 }
 

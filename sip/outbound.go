@@ -211,6 +211,7 @@ func newOutCall(t *dialTarget, stream *media.Stream, st *vars.Store, req session
 	if i := strings.IndexByte(o.name, ';'); i >= 0 {
 		o.name = o.name[:i]
 	}
+	o.side = o
 	if t.gw != nil {
 		o.contact = *t.gw.contact()
 	} else {
@@ -710,6 +711,10 @@ func (o *outCall) buildInvite(req session.DialRequest, t *dialTarget, maxFwd int
 	inv.AppendHeader(&o.contact)
 	inv.AppendHeader(p.hdr.userAgent)
 	inv.AppendHeader(p.hdr.allow)
+	if tp := o.timerPrefs(); tp.enabled {
+		// We refresh what we ask for (sofia's local refresher).
+		tp.requestHeaders(inv, tp.expires, true)
+	}
 	if h := o.identityHeader(req, fromHost); h != nil {
 		inv.AppendHeader(h)
 		if pr := o.privacyHeader(); pr != nil {
@@ -730,6 +735,7 @@ func (o *outCall) buildInvite(req session.DialRequest, t *dialTarget, maxFwd int
 	if err != nil {
 		return nil, dialError(cause.CDestinationOutOfOrder, "build SDP: %v", err)
 	}
+	o.sentSDP = body
 	inv.AppendHeader(p.hdr.sdpType)
 	inv.SetBody(body)
 
@@ -897,6 +903,7 @@ type runState struct {
 	cancelTimer   *time.Timer
 	cancelTimeout <-chan time.Time
 	authTried     bool
+	seTried       bool // a 422 was answered with a longer Session-Expires
 	rung          bool // ringing reported
 }
 
@@ -924,6 +931,11 @@ func (o *outCall) onResponse(r *runState, res *sip.Response) bool {
 	}
 	if (res.StatusCode == 401 || res.StatusCode == 407) && !r.cancelWanted && !r.authTried {
 		if o.retryWithAuth(r, res) {
+			return false
+		}
+	}
+	if res.StatusCode == 422 && !r.cancelWanted && !r.seTried {
+		if o.retryWithMinSE(r, res) {
 			return false
 		}
 	}
@@ -1245,6 +1257,7 @@ func (o *outCall) onAnswer(r *runState, res *sip.Response) {
 	o.vars.Set("sip_term_status", strconv.Itoa(res.StatusCode))
 	o.emit(session.Progress{Kind: session.ProgressAnswered, Code: res.StatusCode, Reason: res.Reason})
 	o.armTimeout()
+	o.armTimer(o.timerPrefs().negotiateUAC(readTimerHeaders(res), readTimerHeaders(o.invite).expires))
 	if o.gw != nil {
 		o.gw.callPlaced(false)
 	}
@@ -1533,20 +1546,29 @@ func (o *outCall) retryWithAuth(r *runState, res *sip.Response) bool {
 		o.logger().Info("sip: not answering the challenge", "err", err)
 		return false
 	}
+	return o.resendInvite(r, "with credentials", func(inv *sip.Request) {
+		inv.RemoveHeader("Authorization")
+		inv.RemoveHeader("Proxy-Authorization")
+		inv.AppendHeader(auth)
+	})
+}
+
+// resendInvite sends the INVITE again, changed by edit, with a new CSeq
+// and branch, in a new transaction that r follows from now on. It
+// reports whether it went out.
+func (o *outCall) resendInvite(r *runState, what string, edit func(inv *sip.Request)) bool {
 	inv := o.invite.Clone()
 	inv.RemoveHeader("Via")
 	inv.PrependHeader(o.newVia())
 	seq := o.cseq.Add(1)
 	inv.CSeq().SeqNo = seq
-	inv.RemoveHeader("Authorization")
-	inv.RemoveHeader("Proxy-Authorization")
-	inv.AppendHeader(auth)
+	edit(inv)
 	inv.SetTransport(o.invite.Transport())
 	inv.SetDestination(o.invite.Destination())
 	inv.Laddr = o.invite.Laddr
 	tx, err := o.p.client.TransactionRequest(context.Background(), inv, keepRequest)
 	if err != nil {
-		o.logger().Info("sip: INVITE with credentials not sent", "err", err)
+		o.logger().Info("sip: INVITE "+what+" not sent", "err", err)
 		return false
 	}
 	tx.OnRetransmission(o.onRetransmission)
@@ -1649,6 +1671,7 @@ func (o *outCall) Hangup(hc cause.Cause) {
 // endpoint's calls.
 func (o *outCall) release() {
 	o.released.Do(func() {
+		o.stopTimer()
 		_ = o.stream.Close()
 		o.mu.Lock()
 		id, allowed := o.id, o.dialAllow

@@ -58,6 +58,21 @@ type ProfileConfig struct {
 	RTPTimeout      time.Duration
 	RTPHoldTimeout  time.Duration
 	UserAgent       string // user-agent-string
+	// HoldMusic is hold-music: what the other leg of a bridge hears while
+	// a phone on this profile holds the call, when the channel sets no
+	// hold_music (see session.Session.FarEndHold).
+	HoldMusic string
+	// DisableTransfer is disable-transfer: every REFER gets 403.
+	DisableTransfer bool
+	// SessionTimeout is session-timeout in seconds (RFC 4028's session
+	// interval we ask for; 0, the default, asks for none but honours the
+	// far end's); MinSE is minimum-session-expires (default 120, never
+	// below 90); MinSESet says the profile set it. NoTimer is
+	// enable-timer=false: no session timers at all.
+	SessionTimeout int
+	MinSE          int
+	MinSESet       bool
+	NoTimer        bool
 }
 
 // DTMF types.
@@ -115,6 +130,7 @@ func parseProfile(el *etree.Element, log *slog.Logger) (*ProfileConfig, error) {
 		DTMFType:  dtmfRFC2833,
 		TEPayload: 101,
 		UserAgent: "Switchboard",
+		MinSE:     defaultMinSE,
 	}
 	if p.Name == "" || strings.ContainsAny(p.Name, "/ \t") {
 		return nil, fmt.Errorf("a profile needs a name without '/' or blanks")
@@ -220,6 +236,23 @@ func parseProfile(el *etree.Element, log *slog.Logger) (*ProfileConfig, error) {
 			if val != "" {
 				p.UserAgent = val
 			}
+		case "hold-music":
+			p.HoldMusic = val
+		case "disable-transfer":
+			p.DisableTransfer = caller.True(val)
+		case "session-timeout", "minimum-session-expires":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("bad %s %q", name, val)
+			}
+			if name == "session-timeout" {
+				p.SessionTimeout = n
+			} else {
+				// RFC 4028 §4: never below 90 seconds.
+				p.MinSE, p.MinSESet = max(n, minMinSE), true
+			}
+		case "enable-timer":
+			p.NoTimer = !caller.True(val)
 		}
 	}
 	if sipIP == "" {

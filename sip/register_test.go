@@ -94,7 +94,10 @@ func TestRegister(t *testing.T) {
 	if !strings.Contains(chal, `realm="127.0.0.1"`) || !strings.Contains(chal, "qop=") {
 		t.Fatalf("challenge %q", chal)
 	}
-	auth := func() string { return respond(t, chal, "REGISTER", "sip:127.0.0.1", "1000", "secret") }
+	// One challenge answers them all, with the nonce count going up as a
+	// phone's does (the same count twice is a replay).
+	nc := 0
+	auth := func() string { nc++; return respondCount(t, chal, "REGISTER", "sip:127.0.0.1", "1000", "secret", nc) }
 	tests := []struct {
 		name     string
 		expires  string

@@ -102,6 +102,12 @@ var profileParamNames = map[string]string{
 	"RTPTimeout":      "rtp-timeout-sec",
 	"RTPHoldTimeout":  "rtp-hold-timeout-sec",
 	"UserAgent":       "user-agent-string",
+	"HoldMusic":       "hold-music",
+	"DisableTransfer": "disable-transfer",
+	"SessionTimeout":  "session-timeout",
+	"MinSE":           "minimum-session-expires",
+	"MinSESet":        "minimum-session-expires",
+	"NoTimer":         "enable-timer",
 }
 
 // changedParams lists the parameters whose values differ between a and b.

@@ -376,7 +376,10 @@ func (c *consumer) bind(name, sub string) bool {
 		return false
 	}
 	if c.sub == nil {
-		c.sub = c.bus.Subscribe(c.max)
+		// The subscription's buffer only smooths bursts between the bus
+		// and pump: the queue enforces the consumer's limit, so the bus
+		// must not drop a consumer merely because pump ran late.
+		c.sub = c.bus.Subscribe(max(c.max, consumerBuffer))
 		go c.pump(c.sub)
 	}
 	if sub != "" {
@@ -388,6 +391,9 @@ func (c *consumer) bind(name, sub string) bool {
 	c.r.log.Debug("bound to " + name + " " + sub)
 	return true
 }
+
+// consumerBuffer is the least an event consumer's subscription holds.
+const consumerBuffer = 1024
 
 // pump moves events from the subscription to the queue.
 func (c *consumer) pump(sub *events.Subscription) {
