@@ -48,6 +48,17 @@ func (s *Session) Bridge(ctx context.Context, dial string) error {
 		b.Hangup(s.HangupCause())
 		return nil
 	}
+	if sdp := bypassSDP(b); sdp != nil {
+		// bypass_media (bypass.go): answer with the leg's SDP; the bridge
+		// carries the signalling only.
+		if err := s.proxyAnswer(sdp); err != nil {
+			b.Hangup(cause.CNormalClearing)
+			return fmt.Errorf("bridge: %w", err)
+		}
+		s.bridgeLegs(b, false)
+		s.afterBridge(b)
+		return nil
+	}
 	if err := s.Answer(); err != nil {
 		b.Hangup(cause.CNormalClearing)
 		return fmt.Errorf("bridge: answer: %w", err)
@@ -60,7 +71,11 @@ func (s *Session) Bridge(ctx context.Context, dial string) error {
 // bridgeTo connects s and b (both answered) until either hangs up, s is
 // transferred or parked, or b is taken out of the bridge. b is hung up
 // afterwards unless it was transferred.
-func (s *Session) bridgeTo(b *Session) {
+func (s *Session) bridgeTo(b *Session) { s.bridgeLegs(b, true) }
+
+// bridgeLegs is bridgeTo; relay false bridges the signalling only (no
+// media.Bridge), for bypass_media.
+func (s *Session) bridgeLegs(b *Session, relay bool) {
 	link := &bridgeLink{a: s, b: b, done: make(chan struct{})}
 	s.mu.Lock()
 	s.bridge = link
@@ -88,7 +103,11 @@ func (s *Session) bridgeTo(b *Session) {
 
 	mctx, cancel := context.WithCancel(s.ctx)
 	mdone := make(chan error, 1)
-	go func() { mdone <- mediaBridge(mctx, s, b) }()
+	if relay {
+		go func() { mdone <- mediaBridge(mctx, s, b) }()
+	} else {
+		mdone = nil // bypass_media: nothing to relay, nothing ends on its own
+	}
 
 	s.ctl.mu.Lock()
 	wake := s.ctl.wakeChan()
@@ -239,6 +258,13 @@ type earlyBridge struct {
 
 // start pre-answers the caller and bridges it to leg's early media.
 func (e *earlyBridge) start(leg *Session) {
+	if sdp := bypassSDP(leg); sdp != nil {
+		// bypass_media: the caller gets the leg's early SDP; no media.
+		if err := e.a.proxyPreAnswer(sdp); err != nil {
+			e.a.log.Warn("early media: pre-answer failed", "err", err)
+		}
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.cancel != nil {
@@ -291,8 +317,10 @@ type ringback struct {
 	a       *Session
 	mu      sync.Mutex
 	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// signalOnly: bypass_media legs ring, so no ringback is played.
+	signalOnly bool
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 func newRingback(a *Session) *ringback { return &ringback{a: a} }
@@ -316,7 +344,7 @@ func (r *ringback) ringing(_ *Session) {
 			rb = t
 		}
 	}
-	if rb == "" {
+	if rb == "" || r.signalOnly {
 		if !a.MediaReady() {
 			if err := a.RingReady(false); err != nil {
 				a.log.Warn("ring_ready", "err", err)

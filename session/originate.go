@@ -78,6 +78,7 @@ type leg struct {
 	state    ProgressKind
 	cause    cause.Cause
 	done     bool
+	bypass   bool // dialed with the caller's SDP (bypass_media)
 }
 
 type legEvent struct {
@@ -402,6 +403,8 @@ func (m *Manager) originateTry(ctx context.Context, legs []dialstring.Leg, globa
 		o.Caller.ctl.mu.Unlock()
 	}
 	ring := newRingback(o.Caller)
+	// bypass_media: the caller gets the ringing signal, never media of ours.
+	ring.signalOnly = bypassing(attempts)
 	defer ring.stop()
 	earlyGiven := false
 
@@ -647,6 +650,9 @@ func (m *Manager) placeLeg(ctx context.Context, lg *leg, r resolvedLeg, o Origin
 		if c, ok := a.vars.Get("read_codec"); ok && c != "" {
 			req.Codecs = []string{c}
 		}
+		// bypass_media (bypass.go): the caller's offer goes out as it is.
+		req.SDP = a.bypassOffer(store)
+		lg.bypass = req.SDP != nil
 	}
 	call, err := d.Dial(ctx, req)
 	if err != nil {

@@ -44,6 +44,10 @@ type DialRequest struct {
 	// first so that the bridge needs no transcoding; empty means the
 	// profile's outbound-codec-prefs.
 	Codecs []string
+	// SDP, when set, is the caller's SDP offer to send as it is instead
+	// of opening a media stream of our own (bypass_media, see bypass.go);
+	// endpoints that cannot do so ignore it.
+	SDP []byte
 }
 
 // ProgressKind says what a Progress reports.

@@ -247,7 +247,7 @@ func (c *call) Name() string { return c.name }
 
 // Media returns the call's RTP stream.
 func (c *call) Media() session.Media {
-	if c.stream == nil {
+	if c.stream == nil || c.bypassed() { // bypass_media: no media of ours
 		return nil
 	}
 	return c.stream
@@ -589,6 +589,10 @@ func (c *call) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		// Our 200 is still not acknowledged (the ACK may just be behind
 		// this re-INVITE on the wire): a new offer now would confuse it.
 		p.reply(req, tx, 491, "")
+		return
+	}
+	if c.bypassed() {
+		c.bypassReinvite(req, tx, c.dlg.ReadRequest)
 		return
 	}
 	c.answerReinvite(req, tx, c.dlg.ReadRequest)

@@ -64,6 +64,11 @@ type leg struct {
 	sentSDP   []byte // the SDP we sent last (a session refresh repeats it)
 	hold      bool
 	contact   sip.ContactHeader
+	// bypass_media (bypass.go): the leg carries another leg's SDP and has
+	// no RTP of ours (an outbound leg then has no stream at all);
+	// farSDP is the far end's last SDP, relayed to the other leg.
+	bypass bool
+	farSDP []byte
 }
 
 // logger is the leg's logger (made when there is something to log).
@@ -112,6 +117,9 @@ func (l *leg) mediaIP() netip.Addr {
 	if !cfg.RTPIP.IsUnspecified() {
 		return cfg.RTPIP
 	}
+	if l.stream == nil { // bypass_media: no stream of ours
+		return localAddrFor(l.src.Addr())
+	}
 	if a := l.stream.LocalAddr().Addr(); a.IsValid() && !a.IsUnspecified() {
 		return a
 	}
@@ -121,6 +129,9 @@ func (l *leg) mediaIP() netip.Addr {
 // applyRemote hands the negotiated far end to the stream. Call with the
 // parameters in l.params (l.mu held or not yet shared).
 func (l *leg) applyRemote() error {
+	if l.stream == nil { // bypass_media: no stream of ours
+		return nil
+	}
 	p := l.params
 	rp := media.RemoteParams{Addr: p.remote, Codec: p.codec}
 	if p.tePT >= 0 {
@@ -132,7 +143,7 @@ func (l *leg) applyRemote() error {
 
 // setMediaVars records the negotiated media in channel variables.
 func (l *leg) setMediaVars(vl *varList) {
-	if !l.haveMedia {
+	if !l.haveMedia || l.stream == nil {
 		return
 	}
 	p := l.params
@@ -172,8 +183,11 @@ func (l *leg) queueDTMF(d rune) {
 // channel, else the profile's rtp-timeout-sec; on hold the hold timeout.
 func (l *leg) startMediaTimeout() {
 	l.mu.Lock()
-	hold := l.hold
+	hold, bypass := l.hold, l.bypass
 	l.mu.Unlock()
+	if bypass || l.stream == nil {
+		return // bypass_media: no RTP of ours to time out
+	}
 	d := l.p.cfg.RTPTimeout
 	varName := "media_timeout"
 	if hold {

@@ -145,14 +145,16 @@ func (e *Endpoint) Dial(ctx context.Context, req session.DialRequest) (session.O
 			maxFwd = min(n-1, 255)
 		}
 	}
-	stream, err := e.cfg.Media.Open()
-	if err != nil {
-		return nil, dialError(cause.CDestinationOutOfOrder, "no media port: %v", err)
+	var stream *media.Stream
+	if len(req.SDP) == 0 { // with the caller's SDP (bypass_media), no stream
+		if stream, err = e.cfg.Media.Open(); err != nil {
+			return nil, dialError(cause.CDestinationOutOfOrder, "no media port: %v", err)
+		}
 	}
 	o := newOutCall(t, stream, st, req)
 	inv, err := o.buildInvite(req, t, maxFwd)
 	if err != nil {
-		_ = stream.Close()
+		o.closeStream()
 		if t.gw != nil {
 			t.gw.callPlaced(true)
 		}
@@ -222,6 +224,10 @@ func newOutCall(t *dialTarget, stream *media.Stream, st *vars.Store, req session
 		o.laddr = sip.Addr{IP: net.IP(host.AsSlice()), Port: p.localPort()}
 	}
 	o.offered = offeredCodecs(p, req.Codecs, st)
+	if stream == nil {
+		o.bypass = true // bypass_media (bypass.go)
+		return o
+	}
 	stream.OnDTMF(func(d media.Digit) { o.queueDTMF(d.Digit) })
 	return o
 }
@@ -727,13 +733,9 @@ func (o *outCall) buildInvite(req session.DialRequest, t *dialTarget, maxFwd int
 	for _, h := range o.extraHeaders("sip_h_") {
 		inv.AppendHeader(h)
 	}
-	lm := localMedia{addr: netip.AddrPortFrom(o.mediaIP(), o.stream.LocalAddr().Port()), codecs: o.offered, tePT: -1, dir: dirSendRecv}
-	if p.cfg.DTMFType == dtmfRFC2833 {
-		lm.tePT = p.cfg.TEPayload
-	}
-	body, err := buildSDP(&o.origin, lm, nil, 0)
+	body, err := o.inviteSDP(req)
 	if err != nil {
-		return nil, dialError(cause.CDestinationOutOfOrder, "build SDP: %v", err)
+		return nil, err
 	}
 	o.sentSDP = body
 	inv.AppendHeader(p.hdr.sdpType)
@@ -1012,6 +1014,10 @@ func isSDPResponse(res *sip.Response) bool {
 // 2xx): the codec is the first of the answer's formats that we offered.
 // The stream starts.
 func (o *outCall) applyAnswer(body []byte) error {
+	if o.bypass { // set before the INVITE went out, never changed
+		o.takeBypassAnswer(body)
+		return nil
+	}
 	r, err := parseSDP(body)
 	if err != nil {
 		return err
@@ -1602,7 +1608,7 @@ func (o *outCall) Media() session.Media {
 	o.mu.Lock()
 	ok := o.haveMedia
 	o.mu.Unlock()
-	if !ok {
+	if !ok || o.stream == nil {
 		return nil
 	}
 	return o.stream
@@ -1635,7 +1641,7 @@ func (o *outCall) Hangup(hc cause.Cause) {
 	if o.hungup.Swap(true) {
 		return
 	}
-	_ = o.stream.Close()
+	o.closeStream()
 	o.mu.Lock()
 	st, far := o.state, o.farEnded
 	o.hupCause = hc
@@ -1672,7 +1678,7 @@ func (o *outCall) Hangup(hc cause.Cause) {
 func (o *outCall) release() {
 	o.released.Do(func() {
 		o.stopTimer()
-		_ = o.stream.Close()
+		o.closeStream()
 		o.mu.Lock()
 		id, allowed := o.id, o.dialAllow
 		o.dialAllow = nil
@@ -1741,6 +1747,10 @@ func (o *outCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	o.mu.Unlock()
 	if !ok || o.hungup.Load() {
 		o.p.reply(req, tx, 481, "")
+		return
+	}
+	if o.bypass {
+		o.bypassReinvite(req, tx, o.readRequest)
 		return
 	}
 	o.answerReinvite(req, tx, o.readRequest)
