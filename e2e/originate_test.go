@@ -285,10 +285,10 @@ func TestBridgeTranscoding(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = c.SendTone(ctx, 700, time.Second) })
 	wg.Go(func() { _ = in.SendTone(ctx, 1200, time.Second) })
-	if _, err := in.WaitTone(ctx, 700, 700*time.Millisecond); err != nil {
+	if _, err := in.WaitTone(ctx, 700, 500*time.Millisecond); err != nil {
 		t.Errorf("1001 (PCMU) does not hear 1000 (PCMA): %v", err)
 	}
-	if _, err := c.WaitTone(ctx, 1200, 700*time.Millisecond); err != nil {
+	if _, err := c.WaitTone(ctx, 1200, 500*time.Millisecond); err != nil {
 		t.Errorf("1000 (PCMA) does not hear 1001 (PCMU): %v", err)
 	}
 	wg.Wait()
