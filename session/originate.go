@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,9 +87,6 @@ type legEvent struct {
 	i int
 	p Progress
 }
-
-// errNoLegs is returned for a dial string that names nothing to call.
-var errNoLegs = errors.New("dial string names no endpoint")
 
 // Originate places the calls of dial (a FreeSWITCH dial string, already
 // ${}-expanded) and waits for the first answer, as switch_ivr_originate:
@@ -859,8 +858,8 @@ func (s *Session) RunApp(app, data string) error {
 	return nil
 }
 
-// Logf logs at info with the channel's identity (a helper for the
-// originate's own messages).
+// logInfo logs msg at info with the channel's identity, when info is
+// enabled.
 func (s *Session) logInfo(msg string, args ...any) {
 	if s.log.Enabled(s.ctx, slog.LevelInfo) {
 		s.log.Info(msg, args...)
@@ -868,15 +867,4 @@ func (s *Session) logInfo(msg string, args ...any) {
 }
 
 // sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
