@@ -100,6 +100,10 @@ func parseReferTo(req *sip.Request) (referTarget, int) {
 	if rt.exten == "" || len(rt.exten) > 256 || strings.ContainsAny(rt.exten, "\x00\r\n") {
 		return rt, 400
 	}
+	// The target becomes the transferee's destination_number, which a
+	// hunt may copy into action data before ${} expansion: never let a
+	// value from the wire carry a reference the expander would run.
+	rt.exten = cleanField(rt.exten)
 	if u.UriParams.Length() > 0 {
 		rt.params = u.UriParams.ToString(';')
 	}

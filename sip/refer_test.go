@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-voip/switchboard/cause"
 	"github.com/switchboard-voip/switchboard/session"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 func TestParseReferTo(t *testing.T) {
@@ -30,6 +31,7 @@ func TestParseReferTo(t *testing.T) {
 		{"no user", []string{"<sip:example.com>"}, 400, "", false, ""},
 		{"tel", []string{"<tel:+15551234>"}, 416, "", false, ""},
 		{"garbage", []string{"<<>>"}, 400, "", false, ""},
+		{"expander reference defused", []string{"<sip:%24%7Bsystem(id)%7D@example.com>"}, 0, cleanField("${system(id)}"), false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +48,9 @@ func TestParseReferTo(t *testing.T) {
 			}
 			if rt.exten != tt.exten || rt.replaces != tt.rep || rt.params != tt.param {
 				t.Errorf("got %+v", rt)
+			}
+			if vars.HasReference(rt.exten) {
+				t.Errorf("target %q holds a ${} reference", rt.exten)
 			}
 		})
 	}
