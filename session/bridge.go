@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,11 @@ func (s *Session) Bridge(ctx context.Context, dial string) error {
 	b := res.Leg
 	if !s.Ready() {
 		b.Hangup(s.HangupCause())
+		return nil
+	}
+	if s.pendingStop() {
+		// Transferred, parked or intercepted while the leg answered.
+		b.Hangup(cause.COriginatorCancel)
 		return nil
 	}
 	if sdp := bypassSDP(b); sdp != nil {
@@ -104,7 +110,7 @@ func (s *Session) bridgeLegs(b *Session, relay bool) {
 	mctx, cancel := context.WithCancel(s.ctx)
 	mdone := make(chan error, 1)
 	if relay {
-		go func() { mdone <- mediaBridge(mctx, s, b) }()
+		go func() { mdone <- s.safely(func() error { return mediaBridge(mctx, s, b) }) }()
 	} else {
 		mdone = nil // bypass_media: nothing to relay, nothing ends on its own
 	}
@@ -279,6 +285,7 @@ func (e *earlyBridge) start(leg *Session) {
 	done := e.done
 	go func() {
 		defer close(done)
+		defer e.a.recoverPanic()
 		stop := context.AfterFunc(leg.ctx, cancel)
 		defer stop()
 		if err := mediaBridge(ctx, e.a, leg); err != nil && ctx.Err() == nil {
@@ -358,6 +365,7 @@ func (r *ringback) ringing(_ *Session) {
 	done := r.done
 	go func() {
 		defer close(done)
+		defer a.recoverPanic()
 		m, err := a.Media()
 		if err != nil {
 			return
@@ -488,14 +496,18 @@ func (s *Session) Intercept(uuid string, bleg bool) error {
 	if t == s {
 		return fmt.Errorf("intercept: cannot intercept itself")
 	}
-	if p := t.Partner(); p != nil && p != s {
-		p.vars.Set("intercepted_by", s.uuid)
-		p.Hangup(cause.CPickedOff)
-	}
+	// The target is marked first, so that when its partner hangs up the
+	// bridge it was in sees a transfer (no hangup_after_bridge, no
+	// hangup of a B-leg) and lets it go to its park.
+	p := t.Partner()
 	t.vars.Set("intercepted_by", s.uuid)
 	s.vars.Set("intercepted_uuid", t.uuid)
 	if err := t.RunApp("park", ""); err != nil {
 		return fmt.Errorf("intercept: %w", err)
+	}
+	if p != nil && p != s {
+		p.vars.Set("intercepted_by", s.uuid)
+		p.Hangup(cause.CPickedOff)
 	}
 	if !t.waitParkedState(s.ctx) {
 		return fmt.Errorf("intercept: %s did not let go", t.uuid)
@@ -550,6 +562,9 @@ func (s *Session) BridgeLeg(other apps.Session) error {
 	if !s.Ready() || !b.Ready() {
 		return fmt.Errorf("channel is hung up")
 	}
+	if s.Partner() != nil || b.Partner() != nil {
+		return fmt.Errorf("a channel is already bridged")
+	}
 	if !s.Answered() {
 		if err := s.Answer(); err != nil {
 			return err
@@ -569,4 +584,27 @@ func (s *Session) BridgedAsB() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bridge != nil && s.bridge.b == s
+}
+
+// recoverPanic, deferred at the top of a goroutine a call starts beside
+// its own (media bridges, ringback, hold music), turns a panic there into
+// the end of that call only: logged with its stack, hung up with CRASH.
+func (s *Session) recoverPanic() {
+	if r := recover(); r != nil {
+		s.log.Error("call goroutine panicked; ending this call", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		s.Hangup(cause.CCrash)
+	}
+}
+
+// safely runs f, returning a panic in it as an error after recoverPanic's
+// handling.
+func (s *Session) safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("call goroutine panicked; ending this call", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.Hangup(cause.CCrash)
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return f()
 }

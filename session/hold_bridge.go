@@ -47,10 +47,13 @@ const holdSignalTimeout = 30 * time.Second
 // music also stops, and a relayed hold is undone, when the bridge ends
 // first. Safe from any goroutine; the function may be called once.
 func (s *Session) FarEndHold(profileMusic string) (release func()) {
-	if err := s.Hold(); err != nil && !errors.Is(err, ErrAlreadyHeld) {
+	err := s.Hold()
+	if err != nil && !errors.Is(err, ErrAlreadyHeld) {
 		return func() {}
 	}
-	h := &bridgeHold{s: s, done: make(chan struct{})}
+	// A leg already held (uuid_hold) stays held when the phone resumes:
+	// only the hold this call made is undone by release.
+	h := &bridgeHold{s: s, done: make(chan struct{}), ours: err == nil}
 	s.mu.Lock()
 	link := s.bridge
 	s.mu.Unlock()
@@ -90,12 +93,14 @@ type bridgeHold struct {
 	cancel context.CancelFunc // nil when s was not bridged
 	done   chan struct{}      // closed when run has finished
 	once   sync.Once
+	ours   bool // this hold put s on hold (it was not held already)
 }
 
 // run plays music to p (or relays the hold to p's far end) until ctx
 // ends: released, or either leg hung up; or until the bridge is over.
 func (h *bridgeHold) run(ctx context.Context, p *Session, link *bridgeLink, music string, relay bool) {
 	defer close(h.done)
+	defer p.recoverPanic()
 	go func() {
 		select {
 		case <-link.done:
@@ -168,6 +173,9 @@ func (h *bridgeHold) release() {
 			h.cancel()
 		}
 		<-h.done
+		if !h.ours {
+			return
+		}
 		if err := h.s.Unhold(); err != nil && !errors.Is(err, ErrNotHeld) {
 			h.s.log.Warn("unhold", "err", err)
 		}

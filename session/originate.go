@@ -441,8 +441,11 @@ func (m *Manager) originateTry(ctx context.Context, legs []dialstring.Leg, globa
 		case <-callerWake:
 			// A transfer, park or intercept of the caller cancels the
 			// originate; anything else (a queued application) waits.
+			// The wake is passed on: the other groups of an enterprise
+			// originate wait on the same one.
 			if o.Caller.pendingStop() {
 				reason = cause.COriginatorCancel
+				o.Caller.ctl.signal()
 			}
 		case <-timer.C:
 			now := time.Now()
@@ -828,6 +831,7 @@ func (s *Session) startOutbound() {
 	s.setState(CSConsumeMedia)
 	go func() {
 		defer s.finish()
+		defer s.recoverPanic()
 		s.parkLoop()
 		s.mu.Lock()
 		link := s.bridge

@@ -339,6 +339,7 @@ func (l *leg) SignalHold(ctx context.Context, hold bool) error {
 // on its own goroutine after each re-INVITE that changed the hold; each
 // run applies the leg's current state, so their order does not matter.
 func (l *leg) syncHold() {
+	defer l.recoverPanic()
 	l.holdMu.Lock()
 	defer l.holdMu.Unlock()
 	s := l.session()

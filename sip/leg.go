@@ -1,9 +1,11 @@
 package sip
 
 import (
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +82,16 @@ func (l *leg) session() *session.Session { return l.sessp.Load() }
 
 // hangupSession hangs the leg's session up with c, or keeps c for Bind
 // when there is no session yet.
+// recoverPanic, deferred at the top of a goroutine or timer callback of
+// the leg, turns a panic there into the end of this call only: logged
+// with its stack, the session hung up with CRASH.
+func (l *leg) recoverPanic() {
+	if r := recover(); r != nil {
+		l.logger().Error("sip: leg goroutine panicked; ending this call", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		l.hangupSession(cause.CCrash)
+	}
+}
+
 func (l *leg) hangupSession(c cause.Cause) {
 	if s := l.session(); s != nil {
 		s.Hangup(c)

@@ -856,6 +856,7 @@ func (o *outCall) emit(pr session.Progress) {
 func (o *outCall) run(tx sip.ClientTransaction) {
 	defer o.p.e.calls.done()
 	defer close(o.progress)
+	defer o.recoverPanic()
 	r := runState{tx: tx}
 	defer r.stop()
 	cancelCh := o.cancelCh
@@ -1654,6 +1655,7 @@ func (o *outCall) Hangup(hc cause.Cause) {
 		l.set("sip_hangup_disposition", "send_bye")
 		l.set("sip_term_cause", strconv.Itoa(hc.Q850()))
 		go func() {
+			defer o.recoverPanic()
 			<-o.ackSent
 			o.mu.Lock()
 			st, far, d := o.state, o.farEnded, outDialog{to: o.to, target: o.target, routes: o.routes, dest: o.dest}

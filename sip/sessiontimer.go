@@ -318,11 +318,17 @@ func (l *leg) armTimer(d timerDeal) {
 	gen := st.gen
 	u := l.unit()
 	if d.weRefresh {
-		st.timer = time.AfterFunc(time.Duration(d.interval)*u/2, func() { l.refreshSession(gen) })
+		st.timer = time.AfterFunc(time.Duration(d.interval)*u/2, func() {
+			defer l.recoverPanic()
+			l.refreshSession(gen)
+		})
 		return
 	}
 	left := d.interval - min(32, d.interval/10)
-	st.timer = time.AfterFunc(time.Duration(left)*u, func() { l.sessionExpired(gen) })
+	st.timer = time.AfterFunc(time.Duration(left)*u, func() {
+		defer l.recoverPanic()
+		l.sessionExpired(gen)
+	})
 }
 
 // stopTimer stops the session timer for good (the leg is over).
@@ -372,6 +378,14 @@ func (l *leg) refreshSession(gen uint64) {
 	res, err := l.offer(ctx, body, iv, true)
 	switch {
 	case err != nil && errors.Is(err, errLegOver):
+		return
+	case err != nil && errors.Is(err, errOfferPending):
+		// Another offer (a relayed hold, a bypassed re-INVITE) is in
+		// flight: it refreshes the session too once answered; try
+		// again at the next half.
+		if l.timerCurrent(gen) {
+			l.armTimer(timerDeal{interval: iv, weRefresh: true, uacRefreshes: true})
+		}
 		return
 	case err != nil:
 		// RFC 4028 §10: a refresh that times out ends the session.
