@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-voip/switchboard/apps"
@@ -22,6 +23,10 @@ type bridgeLink struct {
 	a, b *Session
 	done chan struct{}
 	once sync.Once
+	// left is set by the B side when a transfer takes it out of the
+	// bridge, before its goroutine takes the transfer flag: whoever ends
+	// the bridge then knows not to hang it up.
+	left atomic.Bool
 }
 
 func (l *bridgeLink) end() { l.once.Do(func() { close(l.done) }) }
@@ -149,7 +154,7 @@ func (s *Session) bridgeLegs(b *Session, relay bool) {
 	s.bridge = nil
 	s.mu.Unlock()
 	b.mu.Lock()
-	transferred := b.transfer || left
+	transferred := b.transfer || left || link.left.Load()
 	b.bridge = nil
 	b.mu.Unlock()
 	link.end()

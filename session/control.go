@@ -485,7 +485,13 @@ func (s *Session) parkLoop() {
 		s.mu.Lock()
 		tr := s.transfer
 		s.parked = false // a queued park changes nothing: the call is parked
+		link := s.bridge
 		s.mu.Unlock()
+		if tr && link != nil && link.b == s {
+			// Transferred out of the bridge it waits in.
+			link.left.Store(true)
+			link.end()
+		}
 		if tr || !s.Ready() {
 			return
 		}

@@ -244,24 +244,16 @@ func (s *Session) BlindTransfer(o BlindTransferOptions) (*Session, error) {
 		s.Hangup(cause.CBlindTransfer)
 		return p, nil
 	}
-	// s runs the bridge; the transferee waits in it. The end of the
-	// bridge hangs the transferee up unless it finds it transferred, and
-	// the transferee's own goroutine takes a transfer as soon as it is
-	// woken (before the bridge could see it). So it is marked as
-	// transferred without being woken, s leaves, and only then is the
-	// transferee routed.
+	// s runs the bridge; the transferee waits in it. The link is marked
+	// as left first, so the end of the bridge does not hang the
+	// transferee up; s hangs up with BLIND_TRANSFER before its bridge can
+	// end any other way (hangup_after_bridge would say NORMAL_CLEARING);
+	// then the transferee is routed.
 	notify()
-	p.mu.Lock()
-	p.transfer = true
-	p.mu.Unlock()
+	link.left.Store(true)
 	s.Hangup(cause.CBlindTransfer)
-	select {
-	case <-link.done:
-	case <-p.ctx.Done():
-	case <-time.After(parkWait):
-		s.log.Warn("blind transfer: the bridge did not end in time")
-	}
 	if err := p.Transfer(o.Exten, "", ""); err != nil {
+		p.Hangup(cause.CNormalClearing)
 		return nil, fmt.Errorf("blind transfer: %w", err)
 	}
 	return p, nil
