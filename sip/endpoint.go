@@ -212,6 +212,12 @@ func applyTimers(t Timers) {
 	if sip.Timer_L != linger {
 		sip.Timer_L = linger
 	}
+	// Timer M is its client-side twin: it keeps an outbound INVITE
+	// transaction that got a 2xx (and the B-leg's state) to absorb
+	// retransmitted 2xx responses.
+	if sip.Timer_M != linger {
+		sip.Timer_M = linger
+	}
 }
 
 // SetACL replaces the network lists (reloadacl).
