@@ -803,37 +803,12 @@ func (c *Call) onBye(req *sip.Request, tx sip.ServerTransaction) {
 // onReInvite answers a re-INVITE in our dialog with our SDP for whatever
 // it offers (a session refresh or a media change).
 func (c *Call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if id := req.CallID(); id == nil || string(*id) != c.callID {
-		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	st, _ := c.media.currentState()
-	if len(req.Body()) > 0 {
-		md, err := parseSDP(req.Body())
-		if err == nil {
-			var n negotiated
-			if n, err = negotiate(md, c.offer); err == nil {
-				st = mediaState(n)
-				c.media.setState(st)
-			}
-		}
-		if err != nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-	}
-	formats := []format{st.audio}
-	if st.dtmf.PT != 0 {
-		formats = append(formats, st.dtmf)
-	}
-	c.mu.Lock()
-	c.sdpVer++
-	ver := c.sdpVer
-	c.mu.Unlock()
-	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(c.sessID, ver, c.media.local, formats))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(c.contact)
-	tx.Respond(res)
+	c.answerReinvite(req, tx, c.offer, c.sessID, func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.sdpVer++
+		return c.sdpVer
+	}, c.contact)
 }
 
 func (c *Call) onInDialogOK(req *sip.Request, tx sip.ServerTransaction) {

@@ -753,33 +753,12 @@ func (in *Incoming) onBye(req *sip.Request, tx sip.ServerTransaction, r Request)
 // onReInvite answers a re-INVITE with our current formats (for a session
 // refresh or a media change of the far end).
 func (in *Incoming) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	st, _ := in.media.currentState()
-	if len(req.Body()) > 0 {
-		md, err := parseSDP(req.Body())
-		if err == nil {
-			var n negotiated
-			if n, err = negotiate(md, in.phone.formats); err == nil {
-				st = mediaState(n)
-				in.media.setState(st)
-			}
-		}
-		if err != nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-	}
-	formats := []format{st.audio}
-	if st.dtmf.PT != 0 {
-		formats = append(formats, st.dtmf)
-	}
-	in.mu.Lock()
-	in.sdpVer++
-	ver := in.sdpVer
-	in.mu.Unlock()
-	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(in.sessID, ver, in.media.local, formats))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(in.contact)
-	tx.Respond(res)
+	in.answerReinvite(req, tx, in.phone.formats, in.sessID, func() int {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		in.sdpVer++
+		return in.sdpVer
+	}, in.contact)
 }
 
 // update changes call state under the lock and wakes waiters.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 )
 
@@ -564,4 +565,34 @@ func (m *mediaLeg) WaitAudio(ctx context.Context, d time.Duration) error {
 		return fmt.Errorf("sipclient: waiting for %v of audio: %w", d, err)
 	}
 	return nil
+}
+
+// answerReinvite answers a re-INVITE of the far end on an answered call:
+// an offer is negotiated against ours (488 when nothing matches) and
+// becomes the media state; the 200 carries our SDP with the version
+// nextVer gives.
+func (m *mediaLeg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, ours []format, sessID uint64, nextVer func() int, contact sip.Header) {
+	st, _ := m.media.currentState()
+	if len(req.Body()) > 0 {
+		md, err := parseSDP(req.Body())
+		if err == nil {
+			var n negotiated
+			if n, err = negotiate(md, ours); err == nil {
+				st = mediaState(n)
+				m.media.setState(st)
+			}
+		}
+		if err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+	}
+	formats := []format{st.audio}
+	if st.dtmf.PT != 0 {
+		formats = append(formats, st.dtmf)
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(sessID, nextVer(), m.media.local, formats))
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(contact)
+	tx.Respond(res)
 }
