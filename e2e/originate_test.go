@@ -94,8 +94,9 @@ func TestOriginateCommand(t *testing.T) {
 	}
 }
 
-// channelUUIDs returns the UUIDs of the live channels by caller id
-// number, from `show channels as json`.
+// channelUUIDs returns the UUIDs of the live inbound channels by caller
+// id number, from `show channels as json` (a B-leg carries its caller's
+// number too, so outbound legs are left out).
 func channelUUIDs(t *testing.T, ctx context.Context, cl *esl.Client) map[string]string {
 	t.Helper()
 	r, err := cl.API(ctx, "show channels as json")
@@ -110,7 +111,9 @@ func channelUUIDs(t *testing.T, ctx context.Context, cl *esl.Client) map[string]
 	}
 	m := map[string]string{}
 	for _, row := range out.Rows {
-		m[row["cid_num"]] = row["uuid"]
+		if row["direction"] == "inbound" {
+			m[row["cid_num"]] = row["uuid"]
+		}
 	}
 	return m
 }
@@ -292,4 +295,48 @@ func TestBridgeTranscoding(t *testing.T) {
 		t.Errorf("1000 (PCMA) does not hear 1001 (PCMU): %v", err)
 	}
 	wg.Wait()
+}
+
+// TestIntercept: while 1000 and 1001 talk, a third caller intercepts
+// 1000's leg: 1001 is hung up (PICKED_OFF) and the interceptor talks with
+// 1000.
+func TestIntercept(t *testing.T) {
+	ctx := callCtx(t)
+	sw, cl := startOriginateSwitch(t, ctx)
+	caller := sw.phone(t, ctx, "1000")
+	callee := sw.phone(t, ctx, "1001")
+	c := sw.dialFrom(t, ctx, caller, "1001", sipclient.Options{})
+	in := ringing(t, ctx, callee, c)
+	if err := in.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	target := channelUUIDs(t, ctx, cl)["1000"]
+	if target == "" {
+		t.Fatal("no channel for 1000")
+	}
+	x := sw.dial(t, ctx, "3012", sipclient.Options{From: "5003", Headers: []sipclient.Header{{Name: "X-Target", Value: target}}})
+	if err := x.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cause, err := in.WaitBye(ctx)
+	if err != nil {
+		t.Fatalf("1001 was not hung up: %v", err)
+	}
+	// PICKED_OFF, said as mod_sofia says it for a pickup.
+	if want := (sipclient.Cause{Protocol: "SIP", Code: 200, Text: "Call completed elsewhere"}); cause != want {
+		t.Errorf("1001's BYE gave %+v, want %+v", cause, want)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { _ = c.SendTone(ctx, 700, time.Second) })
+	wg.Go(func() { _ = x.SendTone(ctx, 1200, time.Second) })
+	if _, err := x.WaitTone(ctx, 700, 500*time.Millisecond); err != nil {
+		t.Errorf("the interceptor does not hear 1000: %v", err)
+	}
+	if _, err := c.WaitTone(ctx, 1200, 500*time.Millisecond); err != nil {
+		t.Errorf("1000 does not hear the interceptor: %v", err)
+	}
 }
