@@ -98,6 +98,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 // maxPeers is FreeSWITCH's MAX_PEERS: the most groups, tries per group and
@@ -520,69 +522,7 @@ func separate(t text, delim byte, limit int) []text {
 		delim = t.b[2]
 		t = t.sub(3, len(t.b))
 	}
-	b := t.b
-	var spans [][2]int
-	quoted := false
-	if delim == ' ' {
-		// Runs of spaces separate; a quote toggles whether or not it has a
-		// partner.
-		const (
-			start = iota
-			skipLeading
-			find
-			skipTrailing
-		)
-		state := start
-		for i := 0; i < len(b) && len(spans) < limit; {
-			switch state {
-			case start:
-				spans = append(spans, [2]int{i, len(b)})
-				state = skipLeading
-			case skipLeading:
-				if b[i] == ' ' {
-					i++
-				} else {
-					state = find
-				}
-			case find:
-				switch {
-				case b[i] == '\\' && i+1 < len(b):
-					i++
-				case b[i] == '\'':
-					quoted = !quoted
-				case b[i] == ' ' && !quoted:
-					spans[len(spans)-1][1] = i
-					state = skipTrailing
-				}
-				i++
-			case skipTrailing:
-				if b[i] == ' ' {
-					i++
-				} else {
-					state = start
-				}
-			}
-		}
-	} else {
-		atStart := true
-		for i := 0; i < len(b) && len(spans) < limit; {
-			if atStart {
-				spans = append(spans, [2]int{i, len(b)})
-				atStart = false
-				continue
-			}
-			switch {
-			case b[i] == '\\' && i+1 < len(b):
-				i++
-			case b[i] == '\'' && (quoted || bytes.IndexByte(b[i+1:], '\'') >= 0):
-				quoted = !quoted
-			case b[i] == delim && !quoted:
-				spans[len(spans)-1][1] = i
-				atStart = true
-			}
-			i++
-		}
-	}
+	spans := vars.SeparateSpans(string(t.b), delim, limit)
 	if delim == ' ' {
 		delim = 0 // cleanup decodes no "\<delimiter>" then
 	}

@@ -37,12 +37,7 @@ func Separate(s string, delim byte, max int) []string {
 		return nil
 	}
 	var buf [16][2]int // item spans; on the stack for typical data
-	var spans [][2]int
-	if delim == ' ' {
-		spans = splitBlank(buf[:0], s, max)
-	} else {
-		spans = splitDelim(buf[:0], s, delim, max)
-	}
+	spans := appendSpans(buf[:0], s, delim, max)
 	out := make([]string, len(spans))
 	for i, sp := range spans {
 		if delim == ' ' {
@@ -52,6 +47,22 @@ func Separate(s string, delim byte, max int) []string {
 		}
 	}
 	return out
+}
+
+// SeparateSpans returns the raw items Separate would make of s, as
+// [start, end) byte offsets into s, before cleanup (trimming, unquoting,
+// unescaping): what a caller that must report positions (the dial-string
+// parser) splits with. s is taken as it is: no "^^" prefix is read.
+func SeparateSpans(s string, delim byte, max int) [][2]int {
+	return appendSpans(nil, s, delim, max)
+}
+
+// appendSpans appends the raw item spans of s split on delim to spans.
+func appendSpans(spans [][2]int, s string, delim byte, max int) [][2]int {
+	if delim == ' ' {
+		return splitBlank(spans, s, max)
+	}
+	return splitDelim(spans, s, delim, max)
 }
 
 // splitBlank appends to spans the raw item spans of s split on runs of
