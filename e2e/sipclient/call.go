@@ -208,13 +208,7 @@ func Dial(ctx context.Context, opts Options) (*Call, error) {
 	if opts.LocalIP == "" {
 		opts.LocalIP = "127.0.0.1"
 	}
-	dtmfPT := opts.DTMFPayloadType
-	if dtmfPT == 0 {
-		dtmfPT = 101
-	}
-	if opts.NoDTMF {
-		dtmfPT = 0
-	}
+	dtmfPT := dtmfPayloadType(opts.DTMFPayloadType, opts.NoDTMF)
 	ip, err := netip.ParseAddr(opts.LocalIP)
 	if err != nil {
 		return nil, fmt.Errorf("sipclient: local IP: %w", err)

@@ -255,3 +255,15 @@ func negotiate(theirs mediaDesc, ours []format) (negotiated, error) {
 	}
 	return n, nil
 }
+
+// dtmfPayloadType is the telephone-event payload type a leg offers:
+// pt, 101 by default, 0 (none) with noDTMF.
+func dtmfPayloadType(pt uint8, noDTMF bool) uint8 {
+	switch {
+	case noDTMF:
+		return 0
+	case pt == 0:
+		return 101
+	}
+	return pt
+}
