@@ -30,6 +30,12 @@ type Config struct {
 	Pacers int
 	// Logger receives the engine's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// ThreadSetup, when set, is called by each pacer goroutine on the OS
+	// thread it is locked to before it starts pacing (the switch raises
+	// that thread's scheduling priority with it, as FreeSWITCH runs its
+	// timer thread at real-time priority). An error is logged once and
+	// the pacer runs as it is.
+	ThreadSetup func() error
 }
 
 // Engine owns the RTP port range, the shared pacers and the statistics.
@@ -76,7 +82,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	for i := range n {
 		p := newPacer(e, i)
 		e.pacers = append(e.pacers, p)
-		go p.run()
+		go p.run(cfg.ThreadSetup)
 	}
 	return e, nil
 }

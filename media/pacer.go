@@ -1,6 +1,7 @@
 package media
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -105,10 +106,21 @@ func (p *pacer) shutdown() {
 // run is the pacer's loop: sleep until the next slot's deadline, serve
 // the slot, repeat. Deadlines are absolute, so lateness never
 // accumulates.
-func (p *pacer) run() {
+//
+// A pacer owns its OS thread and sleeps on it with the kernel's
+// nanosleep rather than a runtime timer: an idle Go program waits for
+// its timers in epoll_wait, whose timeout is in whole milliseconds, so a
+// runtime timer wakes up to a millisecond late, and a slot is 2 ms.
+// setup, when given, runs on that thread first (the switch raises its
+// priority).
+func (p *pacer) run(setup func() error) {
 	defer close(p.done)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	runtime.LockOSThread() // never unlocked: the thread exits with the pacer
+	if setup != nil {
+		if err := setup(); err != nil && p.id == 0 {
+			p.e.log.Warn("media pacer thread setup", "err", err)
+		}
+	}
 	var k uint64 // slots served since start
 	for {
 		if p.size() == 0 {
@@ -125,11 +137,11 @@ func (p *pacer) run() {
 		deadline := p.start + time.Duration(k)*slotDur
 		now := p.e.mono()
 		if wait := deadline - now; wait > 0 {
-			timer.Reset(wait)
+			threadSleep(wait) // at most a slot: stop is seen below
 			select {
-			case <-timer.C:
 			case <-p.stop:
 				return
+			default:
 			}
 			continue
 		}

@@ -12,6 +12,10 @@
 #   media       answer, a 20 s tone, hangup (extension 7001) while the
 #               caller streams RTP too (SIPp rtp_stream); one step per
 #               concurrency
+#   sipgo       scripts/load/baresipgo (the least a sipgo program does for
+#               the signalling scenario: 100, 200 with SDP, BYE after the
+#               ACK, through sipgo's dialog cache) at the same rates: the
+#               SIP library's own floor for the switch's CPU per call
 #   baseline    SIPp's built-in uac against its built-in uas at the same
 #               rates: the tool's own ceiling on this machine
 #   pacer       scripts/load/barepacer at the same concurrencies: the
@@ -29,8 +33,8 @@
 #               playAndGetDigits (SIPp presses 2 by SIP INFO), a variable
 #               read and write, a tone to --tone seconds, hangup, while
 #               the caller streams RTP; one step per --lua-conc
-#   all         baseline, signalling, pacer and media (default; not bridge
-#               or lua)
+#   all         baseline, sipgo, signalling, pacer and media (default; not
+#               bridge or lua)
 #
 # Flags (each also an environment variable):
 #   --step SECONDS   LOAD_STEP    length of a step's call generation (60)
@@ -42,6 +46,8 @@
 #                    of the top step of each ladder
 #   --linger DUR     LOAD_LINGER  switch --sip-linger (2s; sipgo's default is 32s)
 #   --bin PATH       LOAD_BIN     a switchboard binary to test instead of building one
+#   --priority MODE  LOAD_PRIORITY  the switch's --priority (auto, realtime,
+#                    normal, low); unset, the switch's default (auto)
 #   --bridge-rates LIST  LOAD_BRIDGE_RATES  bridge calls/s ladder
 #                        (300,450,600,750,900,1050; "" skips it)
 #   --bridge-conc LIST   LOAD_BRIDGE_CONC   bridged-call concurrencies
@@ -69,6 +75,7 @@ CONC=${LOAD_CONC:-500,1000,1500}
 TONE=${LOAD_TONE:-20}
 OUT=${LOAD_OUT:-}
 BIN=${LOAD_BIN:-}
+PRIORITY=${LOAD_PRIORITY:-}
 PROFILE=${LOAD_PROFILE:-1}
 LINGER=${LOAD_LINGER:-2s}
 SIP_PORT=${LOAD_SIP_PORT:-5080}
@@ -93,7 +100,8 @@ while [ $# -gt 0 ]; do
 	--bridge-hold) BRIDGE_HOLD=$2; shift 2 ;;
 	--lua-conc) LUA_CONC=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
-	signalling | media | baseline | pacer | bridge | lua | all) MODE=$1; shift ;;
+	--priority) PRIORITY=$2; shift 2 ;;
+	signalling | media | baseline | sipgo | pacer | bridge | lua | all) MODE=$1; shift ;;
 	*) echo "load.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -228,6 +236,7 @@ build() {
 		BUILT_FROM="built from $ROOT at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
 	fi
 	(cd "$ROOT" && go build -o "$OUT/barepacer" ./scripts/load/barepacer)
+	(cd "$ROOT" && go build -o "$OUT/baresipgo" ./scripts/load/baresipgo)
 }
 make_conf() {
 	rm -rf "$CONF"
@@ -262,7 +271,7 @@ SB_SETS=(--set load_max_sessions=100000 --set load_sessions_per_second=100000
 SB_CMD=()
 start_switch() { # start_switch DIR
 	SB_CMD=("$SB" run --conf "$CONF" "${SB_SETS[@]}" --debug-addr "127.0.0.1:$DEBUG_PORT"
-		--log-level warn --sip-linger "$LINGER" --shutdown-timeout 5s)
+		--log-level warn --sip-linger "$LINGER" --shutdown-timeout 5s ${PRIORITY:+--priority "$PRIORITY"})
 	"${SB_CMD[@]}" >"$1/switch.log" 2>&1 &
 	SB_PID=$!
 	PIDS+=("$SB_PID")
@@ -430,6 +439,35 @@ baseline_step() {
 	kill -TERM "$uas" 2>/dev/null || true
 	wait "$uas" 2>/dev/null || true
 	forget "$uas"
+	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0
+}
+
+# sipgo_step RATE: the signalling scenario against scripts/load/baresipgo.
+sipgo_step() {
+	local rate=$1 dir=$OUT/sipgo-$1
+	mkdir -p "$dir"
+	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks
+	"$OUT/baresipgo" -addr "127.0.0.1:$SIP_PORT" -linger "$LINGER" >"$dir/baresipgo.out" 2>&1 &
+	local bare=$!
+	PIDS+=("$bare")
+	sleep 0.5
+	u0=$(proc_ticks "$bare")
+	m0=$(machine)
+	t0=$(now)
+	(cd "$dir" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$LOADDIR/sig_uac.xml" -s 7000 -p "$UAC_PORT" -mp 7000 \
+		-r "$rate" -m "$calls" -l $((rate * 6)) -timeout $((STEP + 60))s "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	wait_exit "$uac" $((STEP + 75)) uac_ticks
+	dur=$(elapsed "$t0")
+	u1=$(proc_ticks "$bare")
+	m1=$(machine)
+	local rss hwm
+	rss=$(status_kb "$bare" VmRSS)
+	hwm=$(status_kb "$bare" VmHWM)
+	kill -TERM "$bare" 2>/dev/null || true
+	wait "$bare" 2>/dev/null || true
+	forget "$bare"
 	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0
 }
 
@@ -866,7 +904,7 @@ make_conf
 {
 	echo "# scripts/load.sh $MODE: $(date -u +%Y-%m-%dT%H:%M:%SZ); switch $BUILT_FROM"
 	echo "# $NCPU CPUs: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(go version | cut -d' ' -f3); $(sipp -v 2>&1 | awk '/SIPp v/{print $2}')"
-	echo "# step ${STEP}s, rates $RATES, media calls $CONC (tone ${TONE}s), --sip-linger $LINGER; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# step ${STEP}s, rates $RATES, media calls $CONC (tone ${TONE}s), --sip-linger $LINGER, --priority ${PRIORITY:-default (auto)}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# files: $OUT"
 } | tee "$RESULTS"
 : >"$OUT/results.tsv"
@@ -876,6 +914,12 @@ run_baseline() {
 	header "baseline: SIPp uac -> SIPp uas (built-in scenarios); CPU µs/call is the uas's" "$SIG_HEAD"
 	local r
 	for r in "${RATE_LIST[@]}"; do baseline_step "$r"; done
+}
+run_sipgo() {
+	CUR_MODE=sipgo
+	header "sipgo floor: SIPp uac -> scripts/load/baresipgo, the same scenario (7000); CPU µs/call is baresipgo's" "$SIG_HEAD"
+	local r
+	for r in "${RATE_LIST[@]}"; do sipgo_step "$r"; done
 }
 run_signalling() {
 	CUR_MODE=signalling
@@ -948,12 +992,14 @@ run_bridge() {
 case $MODE in
 signalling) run_signalling ;;
 baseline) run_baseline ;;
+sipgo) run_sipgo ;;
 media) run_media ;;
 pacer) run_pacer ;;
 bridge) run_bridge ;;
 lua) run_lua ;;
 all)
 	run_baseline
+	run_sipgo
 	run_signalling
 	run_pacer
 	run_media
@@ -969,6 +1015,9 @@ if [ "$MODE" = all ]; then
 		sb=$(top_pass signalling)
 		ba=$(top_pass baseline)
 		echo "- highest passing rate: switch $sb cps, SIPp uas $ba cps: $(ratio "$sb" "$ba")"
+		awk -F'\t' '$1=="signalling"{s[$2]=$11} $1=="sipgo"{g[$2]=$11}
+			END{for(r in s) if(r in g) printf "- %s cps: CPU per call switch %s µs / bare sipgo %s µs = %.2f\n", r, s[r], g[r], (g[r]>0? s[r]/g[r] : 0)}' \
+			"$OUT/results.tsv" | sort -t' ' -k2 -n
 		awk -F'\t' '$1=="signalling"{s[$2]=$11; p[$2]=$9} $1=="baseline"{b[$2]=$11; q[$2]=$9}
 			END{for(r in s) if(r in b) printf "- %s cps: CPU per call switch %s µs / SIPp uas %s µs = %.2f; p99 INVITE→200 switch %s ms, SIPp uas %s ms\n", r, s[r], b[r], (b[r]>0? s[r]/b[r] : 0), p[r], q[r]}' \
 			"$OUT/results.tsv" | sort -t' ' -k2 -n

@@ -19,7 +19,6 @@ import (
 	"github.com/switchboard-voip/switchboard/conf"
 	"github.com/switchboard-voip/switchboard/conf/conftest"
 	"github.com/switchboard-voip/switchboard/session"
-	"github.com/switchboard-voip/switchboard/sip"
 	"github.com/switchboard-voip/switchboard/vars"
 )
 
@@ -140,7 +139,7 @@ func startSwitchOn(tb testing.TB, dir string, of obsFlags, set ...string) *theSw
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sw, err := startSwitch(snap, log, sip.Timers{}, obs)
+	sw, err := startSwitch(snap, log, startOptions{}, obs)
 	if err != nil {
 		tb.Fatal(err)
 	}

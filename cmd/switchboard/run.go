@@ -46,6 +46,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	t1 := fs.Duration("sip-t1", 0, "SIP timer T1 (default 500ms); the other SIP timers scale from it")
 	linger := fs.Duration("sip-linger", 0, "how long finished SIP transactions are kept for retransmissions: timers J, L and D (default 64*T1)")
 	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "how long SIGTERM waits for calls to hang up")
+	var pf priorityFlags
+	pf.register(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -60,6 +62,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log = withLogTee(log) // the event socket's `log` streams (esl.go)
+	prio, err := pf.mode()
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitUsage
+	}
 	snap, err := loadConfig(&cf, "", log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -84,7 +91,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
 	}
-	sw, err := startSwitch(snap, log, sip.Timers{T1: *t1, Linger: *linger}, obs)
+	sw, err := startSwitch(snap, log, startOptions{
+		timers:      sip.Timers{T1: *t1, Linger: *linger},
+		pacerThread: applyPriority(prio, log),
+	}, obs)
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
@@ -165,7 +175,17 @@ type theSwitch struct {
 	ctl     *switchControl // the API commands' capabilities (control.go)
 }
 
-func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *observability) (*theSwitch, error) {
+// startOptions are the run command's settings that are not in the
+// configuration.
+type startOptions struct {
+	timers sip.Timers
+	// pacerThread is run on each media pacer's own OS thread before it
+	// starts (applyPriority's real-time pacers); nil leaves them as the
+	// runtime schedules them.
+	pacerThread func() error
+}
+
+func startSwitch(snap *conf.Snapshot, log *slog.Logger, opts startOptions, obs *observability) (*theSwitch, error) {
 	sw := &theSwitch{log: log}
 	sw.current.Store(snap)
 	settings := snap.Settings("switch.conf")
@@ -173,7 +193,8 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 	if err != nil {
 		return nil, err
 	}
-	sw.media, err = media.NewEngine(media.Config{IP: rtpBindIP(snap, log), PortMin: lo, PortMax: hi, Logger: log})
+	sw.media, err = media.NewEngine(media.Config{IP: rtpBindIP(snap, log), PortMin: lo, PortMax: hi, Logger: log,
+		ThreadSetup: opts.pacerThread})
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
@@ -205,7 +226,7 @@ func startSwitch(snap *conf.Snapshot, log *slog.Logger, timers sip.Timers, obs *
 		_ = sw.ctl.close()
 		return nil, err
 	}
-	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: timers, Registrar: reg, Events: sw.events})
+	sw.sip, err = sip.New(sip.Config{Snapshot: snap, Manager: sw.mgr, Media: sw.media, Logger: log, Timers: opts.timers, Registrar: reg, Events: sw.events})
 	if err != nil {
 		sw.media.Close()
 		_ = sw.ctl.close()

@@ -520,5 +520,8 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// PID is the switch process's id.
+func (s *Switch) PID() int { return s.cmd.Process.Pid }
+
 // Signal sends sig to the switch process (e.g. syscall.SIGHUP to reload).
 func (s *Switch) Signal(sig os.Signal) error { return s.cmd.Process.Signal(sig) }
