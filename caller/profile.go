@@ -245,12 +245,35 @@ func (p *Profile) Clone() *Profile {
 // True reports whether s is true in FreeSWITCH's sense (switch_true):
 // yes, on, true, t, enabled, active, allow (any case), or a non-zero integer.
 func True(s string) bool {
+	if s == "" {
+		return false
+	}
 	switch strings.ToLower(s) {
 	case "yes", "on", "true", "t", "enabled", "active", "allow":
 		return true
+	}
+	if !isInteger(s) {
+		return false // what Atoi refuses, without the error it would allocate
 	}
 	if n, err := strconv.Atoi(s); err == nil {
 		return n != 0
 	}
 	return false
+}
+
+// isInteger reports whether s has strconv.Atoi's syntax: an optional
+// sign and at least one decimal digit.
+func isInteger(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -50,6 +50,11 @@ type Engine struct {
 	wakeLateness histogram // per slot: the pacer woke after the deadline
 	skips        atomic.Uint64
 
+	// rxBufs holds the receive buffers (*[rxBufSize]byte) of streams
+	// whose receive loop has ended, for the next streams to start: a
+	// call that never receives a packet then costs no buffer of its own.
+	rxBufs sync.Pool
+
 	mu      sync.Mutex
 	streams map[*Stream]struct{}
 	retired PacketStats // counters of closed streams

@@ -342,7 +342,15 @@ func (s *Stream) Close() error {
 }
 
 func (s *Stream) recvLoop() {
-	buf := make([]byte, rxBufSize)
+	// The buffer goes back to the engine once the loop ends: the stream
+	// is closed then, so receive, the only reader of what it holds
+	// (s.rxPkt points into it), returns before looking.
+	arr, _ := s.e.rxBufs.Get().(*[rxBufSize]byte)
+	if arr == nil {
+		arr = new([rxBufSize]byte)
+	}
+	defer s.e.rxBufs.Put(arr)
+	buf := arr[:]
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {

@@ -42,7 +42,7 @@ type digitState struct {
 	pending  []rune           // received digits for the self machine, not fed yet
 	wake     chan struct{}    // capacity 1: pending digits or a new binding
 	running  bool             // the machine goroutine runs
-	meta     [2]metaLeg       // meta bindings: digits received (A leg), sent (B leg)
+	meta     *[2]metaLeg      // meta bindings: digits received (A leg), sent (B leg); nil: none yet
 	now      func() time.Time // the clock of new machines and meta keys; nil: time.Now
 }
 
@@ -461,6 +461,9 @@ func (s *Session) BindMetaApp(b apps.MetaBinding) error {
 		if b.Flags&flag == 0 {
 			continue
 		}
+		if st.meta == nil {
+			st.meta = new([2]metaLeg) // made at the first binding: most calls have none
+		}
 		l := &st.meta[leg]
 		legName := [2]string{"A-Leg", "B-Leg"}[leg]
 		if b.App == "" {
@@ -482,11 +485,11 @@ func (s *Session) UnbindMetaApp(key int) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if key == 0 {
-		st.meta = [2]metaLeg{}
+		st.meta = nil
 		s.log.Info("UnBound A-Leg: ALL")
 		return nil
 	}
-	if key < 0 || key > 9 || (!st.meta[0].up && !st.meta[1].up) {
+	if key < 0 || key > 9 || st.meta == nil || (!st.meta[0].up && !st.meta[1].up) {
 		return fmt.Errorf("invalid key %d", key)
 	}
 	st.meta[0].keys[key] = metaBindItem{}
@@ -514,11 +517,11 @@ const metaTimeout = 5
 func (s *Session) metaDigit(d rune) bool {
 	st := &s.dm
 	st.mu.Lock()
-	l := &st.meta[0]
-	if !l.up {
+	if st.meta == nil || !st.meta[0].up {
 		st.mu.Unlock()
 		return false
 	}
+	l := &st.meta[0]
 	now := st.clock().Unix()
 	if l.on && now-l.last > metaTimeout {
 		l.on = false

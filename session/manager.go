@@ -13,7 +13,6 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,7 +188,9 @@ func (m *Manager) NewInbound(in Inbound) *Session {
 		created: now,
 		done:    make(chan struct{}),
 	}
-	s.log = m.log.With("uuid", id, "channel", p.ChanName)
+	s.logH.init(m.log.Handler(), id, p.ChanName)
+	s.logger = *slog.New(&s.logH)
+	s.log = &s.logger
 	for _, kv := range in.Vars {
 		s.vars.Set(kv[0], kv[1])
 	}
@@ -197,8 +198,9 @@ func (m *Manager) NewInbound(in Inbound) *Session {
 	s.vars.Set("call_uuid", id)
 	s.vars.Set("direction", "inbound")
 	s.vars.Set("channel_name", p.ChanName)
-	s.vars.Set("start_epoch", strconv.FormatInt(now.Unix(), 10))
-	s.vars.Set("start_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
+	epoch, uepoch := epochs(p.CreatedTime)
+	s.vars.Set("start_epoch", epoch)
+	s.vars.Set("start_uepoch", uepoch)
 	s.state.Store(int32(CSNew))
 	m.mu.Lock()
 	m.byUUID[id] = s

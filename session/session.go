@@ -50,10 +50,13 @@ type Session struct {
 	m       *Manager
 	uuid    string
 	ep      Endpoint
-	log     *slog.Logger
+	log     *slog.Logger // &logger
 	vars    *vars.Store
 	dtmf    *dtmfQueue
 	created time.Time
+
+	logger slog.Logger    // over logH
+	logH   callLogHandler // the manager's handler with uuid and channel
 
 	ctx    context.Context // done at hangup
 	cancel context.CancelFunc
@@ -185,13 +188,14 @@ func (s *Session) Answer() error {
 	if err := s.ep.Answer(s.ctx); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := time.Now().UnixMicro()
 	s.mu.Lock()
 	s.answered, s.early = true, true
-	s.profile.AnsweredTime = now.UnixMicro()
+	s.profile.AnsweredTime = now
 	s.mu.Unlock()
-	s.vars.Set("answer_epoch", strconv.FormatInt(now.Unix(), 10))
-	s.vars.Set("answer_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
+	epoch, uepoch := epochs(now)
+	s.vars.Set("answer_epoch", epoch)
+	s.vars.Set("answer_uepoch", uepoch)
 	s.fire("CHANNEL_ANSWER", nil)
 	return nil
 }

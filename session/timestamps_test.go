@@ -1,11 +1,13 @@
 package session
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/switchboard-voip/switchboard/caller"
+	"github.com/switchboard-voip/switchboard/vars"
 )
 
 func TestTimestamps(t *testing.T) {
@@ -60,3 +62,115 @@ func TestTimestamps(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// referenceTimestamps is switch_channel_set_timestamps written plainly,
+// one variable at a time: what setTimestamps (which formats every value
+// into one buffer) must match, name for name and in the same order.
+func referenceTimestamps(p caller.Profile, lastApp, lastArg string) [][2]string {
+	var out [][2]string
+	set := func(name, value string) {
+		if value != "" {
+			out = append(out, [2]string{name, value})
+		}
+	}
+	created, hungup := p.CreatedTime, p.HungupTime
+	moments := []struct {
+		name string
+		us   int64
+	}{
+		{"start", created}, {"profile_start", p.ProfileCreatedTime}, {"answer", p.AnsweredTime},
+		{"progress", p.ProgressTime}, {"progress_media", p.ProgressMediaTime}, {"end", hungup},
+	}
+	for _, m := range moments {
+		if m.us > 0 {
+			set(m.name+"_stamp", time.UnixMicro(m.us).Local().Format(stampFormat))
+		}
+	}
+	for _, m := range moments {
+		set(m.name+"_epoch", itoa(m.us/1e6))
+		set(m.name+"_uepoch", itoa(m.us))
+	}
+	set("last_app", lastApp)
+	set("last_arg", lastArg)
+	set("caller_id", `"`+p.CallerIDName+`" <`+p.CallerIDNumber+`>`)
+	since := func(t int64) [3]int64 {
+		if t <= 0 {
+			return [3]int64{}
+		}
+		return [3]int64{t/1e6 - created/1e6, t/1e3 - created/1e3, t - created}
+	}
+	dur := since(hungup)
+	var bill, flow [3]int64
+	if p.AnsweredTime > 0 {
+		bill = [3]int64{hungup/1e6 - p.AnsweredTime/1e6, hungup/1e3 - p.AnsweredTime/1e3, hungup - p.AnsweredTime}
+		flow = dur
+	}
+	ans, prog, pm := since(p.AnsweredTime), since(p.ProgressTime), since(p.ProgressMediaTime)
+	for i, unit := range []string{"sec", "msec", "usec"} {
+		d := "duration"
+		switch unit {
+		case "msec":
+			d = "mduration"
+		case "usec":
+			d = "uduration"
+		}
+		set(d, itoa(dur[i]))
+		set("bill"+unit, itoa(bill[i]))
+		set("progress"+unit, itoa(prog[i]))
+		set("answer"+unit, itoa(ans[i]))
+		set("wait"+unit, "0")
+		set("progress_media"+unit, itoa(pm[i]))
+		set("flow_bill"+unit, itoa(flow[i]))
+	}
+	return out
+}
+
+// TestTimestampsMatchReference: for calls that reached different moments,
+// setTimestamps sets exactly the reference's variables, values and order.
+func TestTimestampsMatchReference(t *testing.T) {
+	base := time.Date(2026, 3, 1, 8, 59, 59, 123_456_000, time.Local).UnixMicro()
+	tests := []struct {
+		name     string
+		p        caller.Profile
+		app, arg string
+	}{
+		{"answered", caller.Profile{CallerIDName: "Jane", CallerIDNumber: "1000", CreatedTime: base, ProfileCreatedTime: base,
+			AnsweredTime: base + 1_000_001, HungupTime: base + 61_999_999}, "answer", ""},
+		{"unanswered", caller.Profile{CallerIDNumber: "+4930", CreatedTime: base, ProfileCreatedTime: base + 7,
+			ProgressTime: base + 250_000, HungupTime: base + 3_000_000}, "", ""},
+		{"every moment", caller.Profile{CallerIDName: `A "B"`, CreatedTime: base, ProfileCreatedTime: base,
+			ProgressTime: base + 1, ProgressMediaTime: base + 2, AnsweredTime: base + 3, HungupTime: base + 4_000_000_000}, "bridge", "user/1001@${domain}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestManager(t)
+			s := m.NewInbound(Inbound{Endpoint: &fakeEndpoint{}, Profile: &caller.Profile{}})
+			defer m.remove(s)
+			s.vars = vars.NewStore()
+			p := tc.p
+			s.profile = &p
+			s.lastApp, s.lastData = tc.app, tc.arg
+			s.setTimestamps()
+			var got [][2]string
+			s.vars.Range(func(name, value string) bool {
+				got = append(got, [2]string{name, value})
+				return true
+			})
+			want := referenceTimestamps(tc.p, tc.app, tc.arg)
+			if !slices.Equal(got, want) {
+				t.Errorf("variables:\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+// TestEpochs: the seconds are the microseconds divided down, whether or
+// not they share the microseconds' string.
+func TestEpochs(t *testing.T) {
+	for _, us := range []int64{0, 1, 999_999, 1_000_000, 1_000_001, 9_999_999_999, 1_764_100_000_123_456, time.Now().UnixMicro()} {
+		epoch, uepoch := epochs(us)
+		if epoch != itoa(us/1e6) || uepoch != itoa(us) {
+			t.Errorf("epochs(%d) = %q, %q; want %q, %q", us, epoch, uepoch, itoa(us/1e6), itoa(us))
+		}
+	}
+}

@@ -52,6 +52,12 @@ type call struct {
 	offer    *remoteSDP
 	localSDP []byte // the SDP we sent in 183/200 (reused)
 	early    bool   // 183 with SDP sent
+	// A BYE Hangup leaves to the INVITE goroutine (see Hangup): pending
+	// until that goroutine or the end of the INVITE transaction takes it.
+	// runOver is set once the INVITE goroutine takes no more.
+	byePending bool
+	byeCause   cause.Cause
+	runOver    bool
 }
 
 var _ session.Endpoint = (*call)(nil)
@@ -181,7 +187,18 @@ func shouldLatch(natACL bool, sdpAddr, sigAddr netip.Addr, lists *acl.Lists) boo
 // return before the final response or sipgo ends the transaction.
 func (c *call) run() {
 	defer c.p.e.calls.done()
-	defer close(c.done)
+	var bye bool
+	var byeCause cause.Cause
+	defer func() {
+		close(c.done)
+		if b, hc := c.takeBye(); b {
+			bye, byeCause = true, hc
+		}
+		if bye {
+			defer c.p.e.calls.done()
+			c.sendBye(byeCause)
+		}
+	}()
 	c.sess.Start()
 	c.p.e.admitting.done()
 	select {
@@ -191,6 +208,9 @@ func (c *call) run() {
 			c.forget()
 			return
 		}
+		// A BYE already asked for is taken before c.tx.Terminate below,
+		// which would otherwise hand it to a goroutine of its own.
+		bye, byeCause = c.takeBye()
 		switch {
 		case c.byeGot.Load():
 		case err != nil && errors.Is(c.tx.Err(), sip.ErrTransactionCanceled):
@@ -217,6 +237,37 @@ func (c *call) run() {
 		}
 		c.forget()
 	}
+}
+
+// takeBye takes the BYE Hangup left to the INVITE goroutine, if any;
+// from then on Hangup leaves it none.
+func (c *call) takeBye() (bool, cause.Cause) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runOver = true
+	bye := c.byePending
+	c.byePending = false
+	return bye, c.byeCause
+}
+
+// byeOnTerminate sends, on a goroutine of its own, the BYE left to the
+// INVITE goroutine when the INVITE transaction ends first.
+func (c *call) byeOnTerminate() {
+	c.mu.Lock()
+	bye, hc := c.byePending, c.byeCause
+	c.byePending = false
+	c.mu.Unlock()
+	if bye {
+		c.goBye(hc)
+	}
+}
+
+// goBye sends BYE on a goroutine of its own (see sendBye).
+func (c *call) goBye(hc cause.Cause) {
+	go func() {
+		defer c.p.e.calls.done()
+		c.sendBye(hc)
+	}()
 }
 
 // farEnd records that the far end ended the call before we did, and hangs
@@ -505,10 +556,23 @@ func (c *call) Hangup(hc cause.Cause) {
 	case state == stateAnswered:
 		vars.Set("sip_hangup_disposition", "send_bye")
 		vars.Set("sip_term_cause", strconv.Itoa(hc.Q850()))
-		go func() {
-			defer c.p.e.calls.done()
-			c.sendBye(hc)
-		}()
+		// The BYE waits for the ACK of our 200 or the end of the INVITE
+		// transaction (see sendBye). The INVITE goroutine is there for
+		// the ACK: while it runs — the usual case, the call hanging up
+		// before its ACK arrives — it sends the BYE when it ends, and
+		// a transaction ending first hands it to a goroutine at once;
+		// otherwise a goroutine sends it now.
+		c.mu.Lock()
+		onRun := !c.runOver
+		if onRun {
+			c.byePending, c.byeCause = true, hc
+		}
+		c.mu.Unlock()
+		if !onRun {
+			c.goBye(hc)
+		} else if !c.tx.OnTerminate(func(string, error) { c.byeOnTerminate() }) {
+			c.byeOnTerminate() // the transaction has already ended
+		}
 		return
 	default:
 		// A final error response already went out (respond, redirect).

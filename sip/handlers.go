@@ -459,8 +459,8 @@ func sourceOf(req *sip.Request) netip.AddrPort {
 
 // isSDP reports whether a Content-Type names SDP.
 func isSDP(ct string) bool {
-	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
-	return mt == "application/sdp"
+	mt, _, _ := strings.Cut(ct, ";")
+	return asciiEqualFold(strings.TrimSpace(mt), "application/sdp")
 }
 
 // acceptsSDP reports whether the request's Accept headers (if any) allow

@@ -169,9 +169,9 @@ func (l *leg) setMediaVars(vl *varList) {
 	vl.set("rtp_use_codec_ptime", "20")
 	vl.set("rtp_use_pt", strconv.Itoa(int(p.codec.PayloadType)))
 	vl.set("remote_media_ip", p.remote.Addr().String())
-	vl.set("remote_media_port", strconv.Itoa(int(p.remote.Port())))
+	vl.set("remote_media_port", vl.itoa(int(p.remote.Port())))
 	vl.set("local_media_ip", l.mediaIP().String())
-	vl.set("local_media_port", strconv.Itoa(int(l.stream.LocalAddr().Port())))
+	vl.set("local_media_port", vl.itoa(int(l.stream.LocalAddr().Port())))
 	if p.tePT >= 0 {
 		vl.set("rtp_2833_send_payload", strconv.Itoa(p.tePT))
 		vl.set("rtp_2833_recv_payload", strconv.Itoa(p.tePT))

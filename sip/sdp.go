@@ -296,7 +296,7 @@ type negotiateOpts struct {
 // negotiate picks the audio stream of r and a codec for it. The error
 // explains a 488.
 func negotiate(r *remoteSDP, o negotiateOpts) (audioParams, error) {
-	var lastErr error = fmt.Errorf("%w: no audio stream", errSDP)
+	var lastErr error
 	for i, m := range r.media {
 		if m.media != "audio" {
 			continue
@@ -308,6 +308,9 @@ func negotiate(r *remoteSDP, o negotiateOpts) (audioParams, error) {
 		}
 		p.index = i
 		return p, nil
+	}
+	if lastErr == nil {
+		lastErr = fmt.Errorf("%w: no audio stream", errSDP)
 	}
 	return audioParams{}, lastErr
 }

@@ -55,6 +55,29 @@ func needsClean(s string) bool {
 type varList struct {
 	st      *vars.Store
 	refused []string
+	// nums are the last numbers itoa formatted: an INVITE names the
+	// same two ports (the caller's and ours) half a dozen times.
+	nums [2]struct {
+		n int
+		s string
+	}
+	numNext int
+}
+
+// itoa is strconv.Itoa, reusing the string of a number formatted lately.
+func (l *varList) itoa(n int) string {
+	for _, c := range l.nums {
+		if c.s != "" && c.n == n {
+			return c.s
+		}
+	}
+	s := strconv.Itoa(n)
+	l.nums[l.numNext] = struct {
+		n int
+		s string
+	}{n, s}
+	l.numNext = (l.numNext + 1) % len(l.nums)
+	return s
 }
 
 // callVarsHint is about how many variables a call ends with, so that its
@@ -125,7 +148,7 @@ func setURIVars(l *varList, names uriVars, u *sip.Uri) string {
 	if u != nil {
 		user, host = decodeUser(u.User), u.Host
 		if u.Port > 0 {
-			port = strconv.Itoa(u.Port)
+			port = l.itoa(u.Port)
 		}
 		if u.UriParams.Length() > 0 {
 			l.set(names.params, u.UriParams.ToString(';'))
@@ -239,7 +262,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	l := newVarList(callVarsHint + max(0, len(req.Headers())-12))
 	ih := readInviteHeaders(req)
 	networkIP := src.Addr().Unmap().String()
-	networkPort := strconv.Itoa(int(src.Port()))
+	networkPort := l.itoa(int(src.Port()))
 	l.set("sip_network_ip", networkIP)
 	l.set("sip_network_port", networkPort)
 	l.set("sip_received_ip", networkIP)
@@ -281,7 +304,7 @@ func inviteInfo(req *sip.Request, profile string, src netip.AddrPort, transport 
 	if via := req.Via(); via != nil {
 		l.set("sip_via_host", via.Host)
 		if via.Port > 0 {
-			l.set("sip_via_port", strconv.Itoa(via.Port))
+			l.set("sip_via_port", l.itoa(via.Port))
 		}
 		if rp, ok := via.Params.Get("rport"); ok && rp != "" {
 			l.set("sip_via_rport", rp)

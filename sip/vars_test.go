@@ -3,6 +3,7 @@ package sip
 import (
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,5 +243,15 @@ func TestQuietWire(t *testing.T) {
 	dbg.Error("failed to parse", "data", "garbage")
 	if out := buf.String(); !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "data=garbage") {
 		t.Errorf("at debug level, wire noise is logged at debug with its attributes:\n%s", out)
+	}
+}
+
+// TestVarListItoa: itoa formats like strconv.Itoa, whatever it reuses.
+func TestVarListItoa(t *testing.T) {
+	l := newVarList(0)
+	for _, n := range []int{5060, 5060, 40000, 5060, 0, 40000, -1, 99, 100, 65535, 5060} {
+		if got := l.itoa(n); got != strconv.Itoa(n) {
+			t.Errorf("itoa(%d) = %q", n, got)
+		}
 	}
 }
