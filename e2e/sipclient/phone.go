@@ -704,7 +704,10 @@ func (in *Incoming) onCancel(r *sip.Request) {
 func (in *Incoming) onAck(req *sip.Request) {
 	var body []byte
 	in.mu.Lock()
-	if in.ok != nil && in.offer == nil && len(req.Body()) > 0 && !in.acked {
+	// Only a 2xx's ACK reaches here (the transaction absorbs the ACK of
+	// a failure), and it may come before sendFinal has recorded the 200
+	// it answers: in.ok is not checked.
+	if in.offer == nil && len(req.Body()) > 0 && !in.acked {
 		body = req.Body()
 	}
 	in.mu.Unlock()
