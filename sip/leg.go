@@ -303,25 +303,25 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
 		return
 	}
-	answered := false
-	defer func() {
-		if !answered {
-			l.reinviting.Store(false)
-		}
-	}()
+	// A refusal ends this offer before it leaves: the far end may send
+	// its next re-INVITE as soon as it reads it.
+	refuse := func(code int, reason string, hdrs ...sip.Header) {
+		l.reinviting.Store(false)
+		p.reply(req, tx, code, reason, hdrs...)
+	}
 	if err := readRequest(req, tx); err != nil {
-		p.reply(req, tx, 500, "CSeq Out Of Order")
+		refuse(500, "CSeq Out Of Order")
 		return
 	}
 	if l.offering.Load() {
 		// RFC 3261 §14.2: glare with a re-INVITE of ours.
-		p.reply(req, tx, 491, "")
+		refuse(491, "")
 		return
 	}
 	tp := l.timerPrefs()
 	th := readTimerHeaders(req)
 	if minSE := tp.tooBrief(th, p.cfg.MinSESet); minSE != 0 {
-		p.reply(req, tx, 422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		refuse(422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
 		return
 	}
 	var offer *remoteSDP
@@ -329,7 +329,7 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	if len(req.Body()) > 0 {
 		ct := req.ContentType()
 		if ct == nil || !isSDP(ct.Value()) {
-			p.reply(req, tx, 415, "", sip.NewHeader("Accept", "application/sdp"))
+			refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
 		var err error
@@ -339,7 +339,7 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		}
 		if err != nil {
 			l.logger().Info("sip: re-INVITE offer refused; the call goes on as it was", "err", err)
-			p.reply(req, tx, 488, "")
+			refuse(488, "")
 			return
 		}
 	}
@@ -380,7 +380,7 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	l.mu.Unlock()
 	if err != nil {
 		l.logger().Warn("sip: re-INVITE media update failed", "err", err)
-		p.reply(req, tx, 488, "")
+		refuse(488, "")
 		return
 	}
 	if offer != nil {
@@ -398,7 +398,6 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	deal := tp.negotiateUAS(th)
 	deal.responseHeaders(res)
 	p.decorate(res)
-	answered = true
 	l.armTimer(deal)
 	if holdChanged {
 		go l.syncHold()
