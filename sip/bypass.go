@@ -222,30 +222,27 @@ func (l *leg) bypassReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
 		return
 	}
-	answered := false
-	defer func() {
-		if !answered {
-			l.reinviting.Store(false)
-		}
-	}()
+	refuse := func(code int, reason string, hdrs ...sip.Header) {
+		l.refuseReinvite(req, tx, code, reason, hdrs...)
+	}
 	if err := readRequest(req, tx); err != nil {
-		p.reply(req, tx, 500, "CSeq Out Of Order")
+		refuse(500, "CSeq Out Of Order")
 		return
 	}
 	if l.offering.Load() {
-		p.reply(req, tx, 491, "")
+		refuse(491, "")
 		return
 	}
 	tp := l.timerPrefs()
 	th := readTimerHeaders(req)
 	if minSE := tp.tooBrief(th, p.cfg.MinSESet); minSE != 0 {
-		p.reply(req, tx, 422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		refuse(422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
 		return
 	}
 	offer := req.Body()
 	if len(offer) > 0 {
 		if ct := req.ContentType(); ct == nil || !isSDP(ct.Value()) {
-			p.reply(req, tx, 415, "", sip.NewHeader("Accept", "application/sdp"))
+			refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
 	}
@@ -259,7 +256,7 @@ func (l *leg) bypassReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 			case err != nil:
 				l.logger().Info("sip: bypass_media: re-INVITE not relayed; answering with the last SDP", "err", err)
 			case !res.IsSuccess():
-				p.reply(req, tx, res.StatusCode, res.Reason)
+				refuse(res.StatusCode, res.Reason)
 				return
 			case len(res.Body()) > 0 && isSDPResponse(res):
 				body = res.Body()
@@ -274,7 +271,7 @@ func (l *leg) bypassReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		}
 	}
 	if len(body) == 0 {
-		p.reply(req, tx, 488, "")
+		refuse(488, "")
 		return
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
@@ -284,7 +281,6 @@ func (l *leg) bypassReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 	deal := tp.negotiateUAS(th)
 	deal.responseHeaders(res)
 	p.decorate(res)
-	answered = true
 	l.armTimer(deal)
 	l.retransmit2xx(tx, res)
 }

@@ -184,7 +184,10 @@ func shouldLatch(natACL bool, sdpAddr, sigAddr netip.Addr, lists *acl.Lists) boo
 // run starts the session and then serves the INVITE transaction until its
 // final response is sent (and, for a 2xx, acknowledged) or the far end
 // gives up. It runs on the INVITE handler's goroutine, which must not
-// return before the final response or sipgo ends the transaction.
+// return before the final response or sipgo ends the transaction. When
+// the call was hung up before the ACK came, run also sends the BYE on
+// its way out and waits for its answer (at most Timer F), keeping that
+// goroutine until then.
 func (c *call) run() {
 	defer c.p.e.calls.done()
 	var bye bool
@@ -597,6 +600,14 @@ func (c *call) sendBye(hc cause.Cause) {
 	select {
 	case <-c.done:
 	case <-c.tx.Done():
+	}
+	// Meanwhile the far end may have ended the call itself (its BYE, or a
+	// CANCEL that crossed our 200): nothing is left to end.
+	c.mu.Lock()
+	far := c.farEnded
+	c.mu.Unlock()
+	if far || c.byeGot.Load() {
+		return
 	}
 	bye, err := c.newDialogRequest(sip.BYE, 0) // numbered by the dialog
 	if err != nil {

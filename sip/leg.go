@@ -291,6 +291,15 @@ func (l *leg) lateAnswer(body []byte) {
 	l.startMediaTimeout()
 }
 
+// refuseReinvite answers the far end's re-INVITE with an error and ends
+// the offer in progress first, not after the reply has left: the far end
+// may send its next re-INVITE (after a 422, at once) as soon as it reads
+// it, and must not find this one still under way.
+func (l *leg) refuseReinvite(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	l.reinviting.Store(false)
+	l.p.reply(req, tx, code, reason, hdrs...)
+}
+
 // answerReinvite answers an INVITE inside an established dialog whose
 // state the leg kind has checked: a new offer (hold, unhold, a new
 // address or codec) or none (we offer, they answer in the ACK).
@@ -303,11 +312,8 @@ func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readReq
 		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
 		return
 	}
-	// A refusal ends this offer before it leaves: the far end may send
-	// its next re-INVITE as soon as it reads it.
 	refuse := func(code int, reason string, hdrs ...sip.Header) {
-		l.reinviting.Store(false)
-		p.reply(req, tx, code, reason, hdrs...)
+		l.refuseReinvite(req, tx, code, reason, hdrs...)
 	}
 	if err := readRequest(req, tx); err != nil {
 		refuse(500, "CSeq Out Of Order")
