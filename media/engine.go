@@ -33,8 +33,8 @@ type Config struct {
 	// ThreadSetup, when set, is called by each pacer goroutine on the OS
 	// thread it is locked to before it starts pacing (the switch raises
 	// that thread's scheduling priority with it, as FreeSWITCH runs its
-	// timer thread at real-time priority). An error is logged once and
-	// the pacer runs as it is.
+	// timer thread at real-time priority). The first error of any pacer
+	// is logged, once; the pacers run as they are.
 	ThreadSetup func() error
 }
 
@@ -49,6 +49,7 @@ type Engine struct {
 	lateness     histogram // per packet: sent after its slot's deadline
 	wakeLateness histogram // per slot: the pacer woke after the deadline
 	skips        atomic.Uint64
+	setupFailed  sync.Once // logs the first failed Config.ThreadSetup
 
 	// rxBufs holds the receive buffers (*[rxBufSize]byte) of streams
 	// whose receive loop has ended, for the next streams to start: a

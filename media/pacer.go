@@ -107,18 +107,18 @@ func (p *pacer) shutdown() {
 // the slot, repeat. Deadlines are absolute, so lateness never
 // accumulates.
 //
-// A pacer owns its OS thread and sleeps on it with the kernel's
-// nanosleep rather than a runtime timer: an idle Go program waits for
-// its timers in epoll_wait, whose timeout is in whole milliseconds, so a
-// runtime timer wakes up to a millisecond late, and a slot is 2 ms.
-// setup, when given, runs on that thread first (the switch raises its
+// A pacer sleeps with the kernel's nanosleep (on Linux) rather than a
+// runtime timer: an idle Go program waits for its timers in epoll_wait,
+// whose timeout is in whole milliseconds, so a runtime timer wakes up to
+// a millisecond late, and a slot is 2 ms. With setup, the pacer owns its
+// OS thread and runs setup on it first (the switch raises that thread's
 // priority).
 func (p *pacer) run(setup func() error) {
 	defer close(p.done)
-	runtime.LockOSThread() // never unlocked: the thread exits with the pacer
 	if setup != nil {
-		if err := setup(); err != nil && p.id == 0 {
-			p.e.log.Warn("media pacer thread setup", "err", err)
+		runtime.LockOSThread() // never unlocked: the thread exits with the pacer
+		if err := setup(); err != nil {
+			p.e.setupFailed.Do(func() { p.e.log.Warn("media pacer thread setup", "err", err) })
 		}
 	}
 	var k uint64 // slots served since start

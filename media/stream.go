@@ -349,7 +349,14 @@ func (s *Stream) recvLoop() {
 	if arr == nil {
 		arr = new([rxBufSize]byte)
 	}
-	defer s.e.rxBufs.Put(arr)
+	defer func() {
+		// Nothing of this stream may point into a buffer another stream
+		// is about to fill.
+		s.mu.Lock()
+		s.rxPkt = rtp.Packet{}
+		s.mu.Unlock()
+		s.e.rxBufs.Put(arr)
+	}()
 	buf := arr[:]
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
