@@ -11,12 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchboard-voip/switchboard/e2e/harness"
+	"github.com/switchboard-voip/switchboard/internal/priority"
 )
 
-// schedFIFO and schedOther are the kernel's policy numbers.
+// The kernel's policy numbers (x/sys/unix names SCHED_FIFO only).
 const (
 	schedOther = 0
-	schedFIFO  = 1
+	schedFIFO  = unix.SCHED_FIFO
 )
 
 // threadPolicies reads the scheduling policy of each of pid's threads.
@@ -39,16 +40,6 @@ func threadPolicies(t *testing.T, pid int) map[int]uint32 {
 		out[tid] = a.Policy
 	}
 	return out
-}
-
-// mayUseFIFO reports whether a process started by this one may take
-// SCHED_FIFO: root, or a real-time rlimit above zero.
-func mayUseFIFO() bool {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_RTPRIO, &lim); err == nil && lim.Cur > 0 {
-		return true
-	}
-	return os.Geteuid() == 0
 }
 
 // TestPriority checks run's --priority on the real binary: by default the
@@ -93,7 +84,7 @@ func TestPriority(t *testing.T) {
 				}
 			}
 			switch {
-			case c.fifo && mayUseFIFO():
+			case c.fifo && priority.Probe() == nil: // the switch runs with our permissions
 				if fifo != m.Pacers {
 					t.Errorf("%d threads at SCHED_FIFO; want the %d pacers (policies %v)", fifo, m.Pacers, pol)
 				}

@@ -62,11 +62,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log = withLogTee(log) // the event socket's `log` streams (esl.go)
-	prio, err := pf.mode()
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard: %v\n", err)
-		return exitUsage
-	}
 	snap, err := loadConfig(&cf, "", log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -93,7 +88,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	sw, err := startSwitch(snap, log, startOptions{
 		timers:      sip.Timers{T1: *t1, Linger: *linger},
-		pacerThread: applyPriority(prio, log),
+		pacerThread: applyPriority(pf.mode, log),
 	}, obs)
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)

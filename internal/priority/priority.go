@@ -14,7 +14,8 @@
 // starves every other process on the machine — the runtime's idle
 // threads spin before they sleep, and sched_yield does not give way to
 // ordinary processes. Measured with SIPp on the same two CPUs (1,500
-// media calls), the whole-process setting failed 11–27% of SIPp's calls.
+// media calls, in runs that other work on the machine disturbed too),
+// the whole-process setting failed 11–27% of SIPp's calls.
 package priority
 
 import (
@@ -108,13 +109,29 @@ func Apply(m Mode) Result {
 }
 
 // Thread returns what each latency-critical thread — a media pacer,
-// locked to its OS thread — runs on itself for m: SCHED_FIFO 1 for Auto
-// and Realtime (FreeSWITCH runs its timer thread at real-time priority),
-// nil for Normal and Low.
+// locked to its OS thread — runs on itself for m, nil for Normal and
+// Low. Auto: SCHED_FIFO 1, above every ordinary thread. Realtime, where
+// every thread is at SCHED_FIFO 1 already: SCHED_FIFO 2, so the pacers
+// still go first (FreeSWITCH raises its own threads, its timer among
+// them, above its real-time process), else 1 where the limit allows no
+// more (RLIMIT_RTPRIO 1).
 func Thread(m Mode) func() error {
 	switch m {
-	case Auto, Realtime:
+	case Auto:
 		return func() error { return threadFIFO(1) }
+	case Realtime:
+		return func() error {
+			if err := threadFIFO(2); err != nil {
+				return threadFIFO(1)
+			}
+			return nil
+		}
 	}
 	return nil
 }
+
+// Probe reports whether this process may put a thread in SCHED_FIFO (it
+// tries, on a thread of its own that then exits): nil when it may, the
+// kernel's refusal otherwise. Root without CAP_SYS_NICE (a container's
+// default) may not; an ordinary user with RLIMIT_RTPRIO 1 may.
+func Probe() error { return probeFIFO() }

@@ -113,15 +113,8 @@ func runChild(t *testing.T, mode Mode) childReport {
 	return rep
 }
 
-// canFIFO reports whether this process may use SCHED_FIFO: root, or a
-// real-time rlimit above zero.
-func canFIFO() bool {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_RTPRIO, &lim); err == nil && lim.Cur > 0 {
-		return true
-	}
-	return os.Geteuid() == 0
-}
+// canFIFO reports whether this process may use SCHED_FIFO.
+func canFIFO() bool { return Probe() == nil }
 
 func TestApply(t *testing.T) {
 	cases := []struct {
@@ -147,7 +140,13 @@ func TestApply(t *testing.T) {
 				t.Errorf("auto: thread %d policy %d nice %d, applied %q", th.TID, th.Policy, th.Nice, rep.Result.Applied)
 			}
 		}},
-		{Realtime, checkRealtime},
+		{Realtime, func(t *testing.T, rep childReport, th threadSched) {
+			if th.TID == rep.PacerTID {
+				checkPacer(t, rep, th)
+				return
+			}
+			checkRealtime(t, rep, th)
+		}},
 	}
 	for _, c := range cases {
 		t.Run(string(c.mode), func(t *testing.T) {
@@ -185,8 +184,12 @@ func checkRealtime(t *testing.T, rep childReport, th threadSched) {
 // the process may have it, else unchanged with the refusal returned.
 func checkPacer(t *testing.T, rep childReport, th threadSched) {
 	t.Helper()
+	want := uint32(1)
+	if rep.Result.Mode == Realtime && rep.Result.Applied == "SCHED_FIFO 1" {
+		want = 2 // above the rest of the real-time process
+	}
 	if canFIFO() {
-		if th.Policy != unix.SCHED_FIFO || th.Priority != 1 || rep.ThreadErr != "" {
+		if th.Policy != unix.SCHED_FIFO || th.Priority != want || rep.ThreadErr != "" {
 			t.Errorf("%s pacer thread %d: policy %d priority %d, err %q", rep.Result.Mode, th.TID, th.Policy, th.Priority, rep.ThreadErr)
 		}
 		return
@@ -204,7 +207,3 @@ func selfNice(t *testing.T) int {
 	}
 	return int(a.Nice)
 }
-
-// schedOther is SCHED_OTHER (SCHED_NORMAL), the default time-sharing
-// policy; x/sys/unix names only the others.
-const schedOther = 0

@@ -18,3 +18,5 @@ func setNice(int) (int, error) {
 func threadFIFO(uint32) error {
 	return fmt.Errorf("SCHED_FIFO not supported on %s", runtime.GOOS)
 }
+
+func probeFIFO() error { return threadFIFO(1) }
