@@ -448,9 +448,13 @@ sipgo_step() {
 	mkdir -p "$dir"
 	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks
 	"$OUT/baresipgo" -addr "127.0.0.1:$SIP_PORT" -linger "$LINGER" >"$dir/baresipgo.out" 2>&1 &
-	local bare=$!
+	local bare=$! i
 	PIDS+=("$bare")
-	sleep 0.5
+	for i in $(seq 1 50); do # until its UDP port is bound
+		grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp 2>/dev/null && break
+		kill -0 "$bare" 2>/dev/null || { cat "$dir/baresipgo.out" >&2; exit 1; }
+		sleep 0.1
+	done
 	u0=$(proc_ticks "$bare")
 	m0=$(machine)
 	t0=$(now)
