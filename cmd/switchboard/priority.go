@@ -75,8 +75,10 @@ func applyPriority(m priority.Mode, log *slog.Logger) func() error {
 		log.Warn("process priority unchanged", "priority", string(m), "err", r.Refused, "media_pacers", pacers)
 	case r.Refused != nil:
 		log.Warn("process priority: fell back", "priority", string(m), "applied", r.Applied, "err", r.Refused, "media_pacers", pacers)
-	default:
+	case r.Threads > 0:
 		log.Info("process priority", "priority", string(m), "applied", r.Applied, "threads", r.Threads, "media_pacers", pacers)
+	default:
+		log.Info("process priority", "priority", string(m), "process", "left alone", "media_pacers", pacers)
 	}
 	return thread
 }
