@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -218,34 +216,14 @@ func (l *leg) relayOffer(offer []byte) (*sip.Response, error) {
 // of the file). readRequest applies the dialog's CSeq rules.
 func (l *leg) bypassReinvite(req *sip.Request, tx sip.ServerTransaction, readRequest func(*sip.Request, sip.ServerTransaction) error) {
 	p := l.p
-	if l.reinviting.Swap(true) {
-		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
+	tp, th, ok := l.admitReinvite(req, tx, readRequest)
+	if !ok {
 		return
 	}
 	refuse := func(code int, reason string, hdrs ...sip.Header) {
 		l.refuseReinvite(req, tx, code, reason, hdrs...)
 	}
-	if err := readRequest(req, tx); err != nil {
-		refuse(500, "CSeq Out Of Order")
-		return
-	}
-	if l.offering.Load() {
-		refuse(491, "")
-		return
-	}
-	tp := l.timerPrefs()
-	th := readTimerHeaders(req)
-	if minSE := tp.tooBrief(th, p.cfg.MinSESet); minSE != 0 {
-		refuse(422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
-		return
-	}
 	offer := req.Body()
-	if len(offer) > 0 {
-		if ct := req.ContentType(); ct == nil || !isSDP(ct.Value()) {
-			refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
-			return
-		}
-	}
 	l.mu.Lock()
 	body := l.sentSDP
 	l.mu.Unlock()

@@ -1511,19 +1511,7 @@ func (g *gateway) do(ctx context.Context, req *sip.Request) (*sip.Response, erro
 		return nil, err
 	}
 	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			return nil, tx.Err()
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return finalResponse(ctx, tx)
 }
 
 // failureCode turns a transaction that ended without a final response

@@ -183,6 +183,17 @@ func (l *leg) doInDialog(ctx context.Context, req *sip.Request) (*sip.Response, 
 		return nil, err
 	}
 	defer tx.Terminate()
+	return finalResponse(ctx, tx)
+}
+
+// errNoFinal is a client transaction that ended without a final response
+// and without an error of its own.
+var errNoFinal = errors.New("sip: the transaction ended without a response")
+
+// finalResponse waits for tx's final response, passing provisional ones
+// by. A transaction that ends first returns its error (errNoFinal when it
+// has none); ctx ending first returns ctx's error.
+func finalResponse(ctx context.Context, tx sip.ClientTransaction) (*sip.Response, error) {
 	for {
 		select {
 		case res := <-tx.Responses():
@@ -194,7 +205,7 @@ func (l *leg) doInDialog(ctx context.Context, req *sip.Request) (*sip.Response, 
 			if err := tx.Err(); err != nil {
 				return nil, err
 			}
-			return nil, errors.New("sip: the transaction ended without a response")
+			return nil, errNoFinal
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

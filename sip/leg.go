@@ -304,40 +304,52 @@ func (l *leg) refuseReinvite(req *sip.Request, tx sip.ServerTransaction, code in
 // state the leg kind has checked: a new offer (hold, unhold, a new
 // address or codec) or none (we offer, they answer in the ACK).
 // readRequest applies the dialog's CSeq rules to the request.
+// admitReinvite starts answering the far end's re-INVITE, for
+// answerReinvite and bypassReinvite alike: it marks the offer in progress
+// and refuses what neither takes — a second re-INVITE before our final
+// response to the first (500 with Retry-After, RFC 3261 §14.2), a CSeq
+// out of order, glare with a re-INVITE of ours (491), a session interval
+// below our Min-SE (422), a body that is not SDP (415). ok false: the
+// request was answered and nothing is in progress.
+func (l *leg) admitReinvite(req *sip.Request, tx sip.ServerTransaction, readRequest func(*sip.Request, sip.ServerTransaction) error) (tp timerPrefs, th timerHeaders, ok bool) {
+	if l.reinviting.Swap(true) {
+		l.p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
+		return tp, th, false
+	}
+	if err := readRequest(req, tx); err != nil {
+		l.refuseReinvite(req, tx, 500, "CSeq Out Of Order")
+		return tp, th, false
+	}
+	if l.offering.Load() {
+		l.refuseReinvite(req, tx, 491, "")
+		return tp, th, false
+	}
+	tp, th = l.timerPrefs(), readTimerHeaders(req)
+	if minSE := tp.tooBrief(th, l.p.cfg.MinSESet); minSE != 0 {
+		l.refuseReinvite(req, tx, 422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+		return tp, th, false
+	}
+	if len(req.Body()) > 0 {
+		if ct := req.ContentType(); ct == nil || !isSDP(ct.Value()) {
+			l.refuseReinvite(req, tx, 415, "", sip.NewHeader("Accept", "application/sdp"))
+			return tp, th, false
+		}
+	}
+	return tp, th, true
+}
+
 func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readRequest func(*sip.Request, sip.ServerTransaction) error) {
 	p := l.p
-	// RFC 3261 §14.2: a second re-INVITE before our final response to the
-	// first gets 500 with Retry-After.
-	if l.reinviting.Swap(true) {
-		p.reply(req, tx, 500, "", sip.NewHeader("Retry-After", strconv.Itoa(1+rand.IntN(10))))
+	tp, th, ok := l.admitReinvite(req, tx, readRequest)
+	if !ok {
 		return
 	}
 	refuse := func(code int, reason string, hdrs ...sip.Header) {
 		l.refuseReinvite(req, tx, code, reason, hdrs...)
 	}
-	if err := readRequest(req, tx); err != nil {
-		refuse(500, "CSeq Out Of Order")
-		return
-	}
-	if l.offering.Load() {
-		// RFC 3261 §14.2: glare with a re-INVITE of ours.
-		refuse(491, "")
-		return
-	}
-	tp := l.timerPrefs()
-	th := readTimerHeaders(req)
-	if minSE := tp.tooBrief(th, p.cfg.MinSESet); minSE != 0 {
-		refuse(422, "", sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
-		return
-	}
 	var offer *remoteSDP
 	var params audioParams
 	if len(req.Body()) > 0 {
-		ct := req.ContentType()
-		if ct == nil || !isSDP(ct.Value()) {
-			refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
-			return
-		}
 		var err error
 		offer, err = parseSDP(req.Body())
 		if err == nil {

@@ -1475,20 +1475,7 @@ func (o *outCall) do(req *sip.Request) (*sip.Response, error) {
 		return nil, err
 	}
 	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errors.New("transaction ended without a response")
-		}
-	}
+	return finalResponse(context.Background(), tx)
 }
 
 // onRetransmission handles a 2xx to the INVITE after the first one: a
