@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/switchboard-voip/switchboard/caller"
 	"github.com/switchboard-voip/switchboard/vars"
@@ -103,58 +101,40 @@ func bypassSDP(leg *Session) []byte {
 // proxyPreAnswer pre-answers s with the B-leg's SDP (PreAnswer's
 // bookkeeping, ProxyAnswerer's 183).
 func (s *Session) proxyPreAnswer(sdp []byte) error {
-	if !s.Ready() {
-		return fmt.Errorf("channel is hung up")
-	}
 	pa, ok := s.ep.(ProxyAnswerer)
 	if !ok {
-		return fmt.Errorf("bypass_media: the caller's endpoint cannot answer with SDP")
+		return s.noProxyAnswer()
 	}
-	s.mu.Lock()
-	done := s.early
-	s.mu.Unlock()
-	if done {
+	return s.preAnswerWith(func(ctx context.Context) error {
+		if err := pa.PreAnswerSDP(ctx, sdp); err != nil {
+			return fmt.Errorf("bypass_media: pre-answer: %w", err)
+		}
 		return nil
-	}
-	if err := pa.PreAnswerSDP(s.ctx, sdp); err != nil {
-		return fmt.Errorf("bypass_media: pre-answer: %w", err)
-	}
-	s.mu.Lock()
-	s.early = true
-	s.profile.ProgressMediaTime = time.Now().UnixMicro()
-	s.mu.Unlock()
-	s.fire("CHANNEL_PROGRESS_MEDIA", nil)
-	return nil
+	})
 }
 
 // proxyAnswer answers s with the B-leg's SDP (Answer's bookkeeping,
 // ProxyAnswerer's 200).
 func (s *Session) proxyAnswer(sdp []byte) error {
+	pa, ok := s.ep.(ProxyAnswerer)
+	if !ok {
+		return s.noProxyAnswer()
+	}
+	return s.answerWith(func(ctx context.Context) error {
+		if err := pa.AnswerSDP(ctx, sdp); err != nil {
+			return fmt.Errorf("bypass_media: answer: %w", err)
+		}
+		return nil
+	})
+}
+
+// noProxyAnswer is the error of an endpoint that cannot answer with SDP
+// (a hung-up channel says so first, as Answer does).
+func (s *Session) noProxyAnswer() error {
 	if !s.Ready() {
 		return fmt.Errorf("channel is hung up")
 	}
-	pa, ok := s.ep.(ProxyAnswerer)
-	if !ok {
-		return fmt.Errorf("bypass_media: the caller's endpoint cannot answer with SDP")
-	}
-	s.mu.Lock()
-	done := s.answered
-	s.mu.Unlock()
-	if done {
-		return nil
-	}
-	if err := pa.AnswerSDP(s.ctx, sdp); err != nil {
-		return fmt.Errorf("bypass_media: answer: %w", err)
-	}
-	now := time.Now()
-	s.mu.Lock()
-	s.answered, s.early = true, true
-	s.profile.AnsweredTime = now.UnixMicro()
-	s.mu.Unlock()
-	s.vars.Set("answer_epoch", strconv.FormatInt(now.Unix(), 10))
-	s.vars.Set("answer_uepoch", strconv.FormatInt(now.UnixMicro(), 10))
-	s.fire("CHANNEL_ANSWER", nil)
-	return nil
+	return fmt.Errorf("bypass_media: the caller's endpoint cannot answer with SDP")
 }
 
 // bypassing reports whether any leg of an originate was dialed with the

@@ -175,7 +175,13 @@ func (s *Session) Answered() bool {
 func (s *Session) HangupCause() cause.Cause { return cause.Cause(s.cause.Load()) }
 
 // Answer answers the call.
-func (s *Session) Answer() error {
+func (s *Session) Answer() error { return s.answerWith(s.ep.Answer) }
+
+// answerWith answers the call with send (the endpoint's answer, or
+// bypass_media's answer with the B-leg's SDP) and does the bookkeeping:
+// answer time and variables, CHANNEL_ANSWER. Once answered it does
+// nothing.
+func (s *Session) answerWith(send func(context.Context) error) error {
 	if !s.Ready() {
 		return fmt.Errorf("channel is hung up")
 	}
@@ -185,7 +191,7 @@ func (s *Session) Answer() error {
 	if done {
 		return nil
 	}
-	if err := s.ep.Answer(s.ctx); err != nil {
+	if err := send(s.ctx); err != nil {
 		return err
 	}
 	now := time.Now().UnixMicro()
@@ -201,7 +207,11 @@ func (s *Session) Answer() error {
 }
 
 // PreAnswer opens early media.
-func (s *Session) PreAnswer() error {
+func (s *Session) PreAnswer() error { return s.preAnswerWith(s.ep.PreAnswer) }
+
+// preAnswerWith is answerWith for early media: send, then the progress
+// media time and CHANNEL_PROGRESS_MEDIA, once.
+func (s *Session) preAnswerWith(send func(context.Context) error) error {
 	if !s.Ready() {
 		return fmt.Errorf("channel is hung up")
 	}
@@ -211,7 +221,7 @@ func (s *Session) PreAnswer() error {
 	if done {
 		return nil
 	}
-	if err := s.ep.PreAnswer(s.ctx); err != nil {
+	if err := send(s.ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
