@@ -782,7 +782,9 @@ func (s *Session) varOr(name, def string) string {
 	return def
 }
 
-// markRinging records that the far end of an outbound leg rings.
+// markRinging records that the call rings (our 180 went out, or the far
+// end of an outbound leg rings): the progress time, and
+// CHANNEL_PROGRESS the first time.
 func (s *Session) markRinging() {
 	s.mu.Lock()
 	first := !s.ringing

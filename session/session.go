@@ -240,14 +240,7 @@ func (s *Session) RingReady(queued bool) error {
 	if err := s.ep.RingReady(s.ctx, queued); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	first := !s.ringing
-	s.ringing = true
-	s.profile.ProgressTime = time.Now().UnixMicro()
-	s.mu.Unlock()
-	if first {
-		s.fire("CHANNEL_PROGRESS", nil)
-	}
+	s.markRinging()
 	return nil
 }
 
