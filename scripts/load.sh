@@ -413,19 +413,27 @@ signalling_step() {
 	sig_row "$dir" "$rate" $((c1 - c0)) "$(pct_of_core "$sipp_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" "$left" "$v0" "$v1"
 }
 
-baseline_step() {
-	local rate=$1 dir=$OUT/baseline-$1
-	mkdir -p "$dir/uas"
-	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks
-	(cd "$dir/uas" && exec sipp -sn uas -p "$UAS_PORT" -i 127.0.0.1 -mi 127.0.0.1 -nostdin \
-		-timeout $((STEP + 90))s -max_recv_loops 5000 -max_sched_loops 5000 >sipp.out 2>&1) &
-	local uas=$!
-	PIDS+=("$uas")
-	sleep 0.5
+# wait_udp PORT PID LOG: until PID has bound UDP PORT (5 s at most); a
+# PID that exits meanwhile ends the run with its LOG.
+wait_udp() {
+	local i
+	for i in $(seq 1 50); do
+		grep -q ":$(printf '%04X' "$1") " /proc/net/udp 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || { cat "$3" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+# uas_step DIR RATE UAS_PID PORT UAC_ARGS...: SIPp's uac (UAC_ARGS name
+# its scenario) at RATE against a UAS already listening on PORT; the
+# row's CPU, RSS are the UAS's. The UAS is stopped after.
+uas_step() {
+	local dir=$1 rate=$2 uas=$3 port=$4
+	shift 4
+	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks rss hwm
 	u0=$(proc_ticks "$uas")
 	m0=$(machine)
 	t0=$(now)
-	(cd "$dir" && exec sipp "127.0.0.1:$UAS_PORT" -sn uac -s 7000 -p "$UAC_PORT" -mp 7000 -d 0 \
+	(cd "$dir" && exec sipp "127.0.0.1:$port" "$@" -s 7000 -p "$UAC_PORT" -mp 7000 \
 		-r "$rate" -m "$calls" -l $((rate * 6)) -timeout $((STEP + 60))s "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
 	local uac=$!
 	PIDS+=("$uac")
@@ -433,7 +441,6 @@ baseline_step() {
 	dur=$(elapsed "$t0")
 	u1=$(proc_ticks "$uas")
 	m1=$(machine)
-	local rss hwm
 	rss=$(status_kb "$uas" VmRSS)
 	hwm=$(status_kb "$uas" VmHWM)
 	kill -TERM "$uas" 2>/dev/null || true
@@ -441,38 +448,25 @@ baseline_step() {
 	forget "$uas"
 	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0
 }
-
+baseline_step() {
+	local rate=$1 dir=$OUT/baseline-$1
+	mkdir -p "$dir/uas"
+	(cd "$dir/uas" && exec sipp -sn uas -p "$UAS_PORT" -i 127.0.0.1 -mi 127.0.0.1 -nostdin \
+		-timeout $((STEP + 90))s -max_recv_loops 5000 -max_sched_loops 5000 >sipp.out 2>&1) &
+	local uas=$!
+	PIDS+=("$uas")
+	wait_udp "$UAS_PORT" "$uas" "$dir/uas/sipp.out"
+	uas_step "$dir" "$rate" "$uas" "$UAS_PORT" -sn uac -d 0
+}
 # sipgo_step RATE: the signalling scenario against scripts/load/baresipgo.
 sipgo_step() {
 	local rate=$1 dir=$OUT/sipgo-$1
 	mkdir -p "$dir"
-	local calls=$((rate * STEP)) u0 u1 m0 m1 t0 dur uac_ticks
 	"$OUT/baresipgo" -addr "127.0.0.1:$SIP_PORT" -linger "$LINGER" >"$dir/baresipgo.out" 2>&1 &
-	local bare=$! i
+	local bare=$!
 	PIDS+=("$bare")
-	for i in $(seq 1 50); do # until its UDP port is bound
-		grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp 2>/dev/null && break
-		kill -0 "$bare" 2>/dev/null || { cat "$dir/baresipgo.out" >&2; exit 1; }
-		sleep 0.1
-	done
-	u0=$(proc_ticks "$bare")
-	m0=$(machine)
-	t0=$(now)
-	(cd "$dir" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$LOADDIR/sig_uac.xml" -s 7000 -p "$UAC_PORT" -mp 7000 \
-		-r "$rate" -m "$calls" -l $((rate * 6)) -timeout $((STEP + 60))s "${SIPP_COMMON[@]}" >sipp.out 2>&1) &
-	local uac=$!
-	PIDS+=("$uac")
-	wait_exit "$uac" $((STEP + 75)) uac_ticks
-	dur=$(elapsed "$t0")
-	u1=$(proc_ticks "$bare")
-	m1=$(machine)
-	local rss hwm
-	rss=$(status_kb "$bare" VmRSS)
-	hwm=$(status_kb "$bare" VmHWM)
-	kill -TERM "$bare" 2>/dev/null || true
-	wait "$bare" 2>/dev/null || true
-	forget "$bare"
-	sig_row "$dir" "$rate" $((u1 - u0)) "$(pct_of_core "$uac_ticks" "$dur")" "$(busy_pct "$m0" "$m1")" "$rss" "$hwm" 0
+	wait_udp "$SIP_PORT" "$bare" "$dir/baresipgo.out"
+	uas_step "$dir" "$rate" "$bare" "$SIP_PORT" -sf "$LOADDIR/sig_uac.xml"
 }
 
 # --- media steps ----------------------------------------------------------------
