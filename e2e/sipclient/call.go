@@ -165,8 +165,8 @@ type Call struct {
 	tx     sip.ClientTransaction // the INVITE's; replaced (under mu) when a challenge is answered
 
 	mu        sync.Mutex
-	authTried bool          // a challenge has been answered
-	changed   chan struct{} // closed and replaced on every state change
+	authTried bool   // a challenge has been answered
+	changed   signal // woken on every state change
 	responses []Response
 	seenResp  map[string]bool
 	final     *Response
@@ -813,8 +813,7 @@ func (c *Call) onInDialogOK(req *sip.Request, tx sip.ServerTransaction) {
 func (c *Call) update(f func()) {
 	c.mu.Lock()
 	f()
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changed.wake()
 	c.mu.Unlock()
 }
 
@@ -845,20 +844,7 @@ func (c *Call) finish() {
 
 // waitState blocks until cond (run under the lock) holds or ctx ends.
 func (c *Call) waitState(ctx context.Context, cond func() bool) error {
-	for {
-		c.mu.Lock()
-		ok := cond()
-		ch := c.changed
-		c.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return waitUntil(ctx, &c.mu, &c.changed, cond)
 }
 
 // String describes the call's progress for test failure messages: the
@@ -1025,8 +1011,7 @@ func (c *Call) Hangup(ctx context.Context) error {
 	ended, answered := c.ended, c.answered
 	if !answered && !ended {
 		c.cancelReq = true
-		close(c.changed)
-		c.changed = make(chan struct{})
+		c.changed.wake()
 	}
 	c.mu.Unlock()
 	switch {

@@ -153,7 +153,7 @@ type Phone struct {
 	formats []format // what the phone accepts, telephone-event last
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced on every change
+	changed  signal // woken on every change
 	requests []Request
 	calls    map[string]*Incoming // by Call-ID
 	queue    []*Incoming          // new calls not yet taken by Next
@@ -432,8 +432,7 @@ func (p *Phone) Close() error {
 func (p *Phone) update(f func()) {
 	p.mu.Lock()
 	f()
-	close(p.changed)
-	p.changed = make(chan struct{})
+	p.changed.wake()
 	p.mu.Unlock()
 }
 
@@ -555,7 +554,7 @@ type Incoming struct {
 	routes  []string // route set: the INVITE's Record-Route, in order
 
 	mu          sync.Mutex
-	changed     chan struct{} // closed and replaced on every change
+	changed     signal        // woken on every change
 	sent        []int         // status codes sent
 	answerSDP   []byte        // our SDP in 183/200, once built
 	ok          *sip.Response // the 2xx, re-sent until the ACK
@@ -762,8 +761,7 @@ func (in *Incoming) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (in *Incoming) update(f func()) {
 	in.mu.Lock()
 	f()
-	close(in.changed)
-	in.changed = make(chan struct{})
+	in.changed.wake()
 	in.mu.Unlock()
 }
 
@@ -774,20 +772,7 @@ func (in *Incoming) finish() {
 
 // waitState blocks until cond (run under the lock) holds or ctx ends.
 func (in *Incoming) waitState(ctx context.Context, cond func() bool) error {
-	for {
-		in.mu.Lock()
-		ok := cond()
-		ch := in.changed
-		in.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return waitUntil(ctx, &in.mu, &in.changed, cond)
 }
 
 // Invite returns the INVITE as it arrived.

@@ -74,7 +74,7 @@ type rtpSession struct {
 	rec      Recording
 	anchor   map[uint32]anchor // per SSRC: timestamp at a sample offset
 	dtmf     dtmfReceiver
-	changed  chan struct{} // closed and replaced on every received packet
+	changed  signal // woken on every received packet
 
 	sendMu   sync.Mutex // one sender at a time
 	ssrc     uint32
@@ -172,10 +172,7 @@ func (s *rtpSession) receive() {
 func (s *rtpSession) store(p *rtp.Packet, from netip.AddrPort, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
+	defer s.changed.wake()
 	info := Packet{
 		Arrival: at, From: from, PayloadType: p.PayloadType, Seq: p.SequenceNumber,
 		Timestamp: p.Timestamp, SSRC: p.SSRC, Marker: p.Marker, Size: len(p.Payload), Offset: -1,
@@ -255,20 +252,7 @@ func (s *rtpSession) digits() string {
 // waitFor calls cond under the session lock after every received packet
 // until it returns true or ctx ends.
 func (s *rtpSession) waitFor(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ok := cond()
-		ch := s.changed
-		s.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return waitUntil(ctx, &s.mu, &s.changed, cond)
 }
 
 // send writes pcm as 20 ms packets in the negotiated codec, paced by the
