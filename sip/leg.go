@@ -300,10 +300,6 @@ func (l *leg) refuseReinvite(req *sip.Request, tx sip.ServerTransaction, code in
 	l.p.reply(req, tx, code, reason, hdrs...)
 }
 
-// answerReinvite answers an INVITE inside an established dialog whose
-// state the leg kind has checked: a new offer (hold, unhold, a new
-// address or codec) or none (we offer, they answer in the ACK).
-// readRequest applies the dialog's CSeq rules to the request.
 // admitReinvite starts answering the far end's re-INVITE, for
 // answerReinvite and bypassReinvite alike: it marks the offer in progress
 // and refuses what neither takes — a second re-INVITE before our final
@@ -338,6 +334,10 @@ func (l *leg) admitReinvite(req *sip.Request, tx sip.ServerTransaction, readRequ
 	return tp, th, true
 }
 
+// answerReinvite answers an INVITE inside an established dialog whose
+// state the leg kind has checked: a new offer (hold, unhold, a new
+// address or codec) or none (we offer, they answer in the ACK).
+// readRequest applies the dialog's CSeq rules to the request.
 func (l *leg) answerReinvite(req *sip.Request, tx sip.ServerTransaction, readRequest func(*sip.Request, sip.ServerTransaction) error) {
 	p := l.p
 	tp, th, ok := l.admitReinvite(req, tx, readRequest)
