@@ -173,12 +173,13 @@ func parseTarget(s string) (gwTarget, error) {
 			}
 			portStr = rest[1:]
 		}
-		if _, err := netip.ParseAddr(t.bareHost()); err != nil {
+		if a, err := netip.ParseAddr(t.bareHost()); err != nil || a.Zone() != "" {
 			return gwTarget{}, fmt.Errorf("%q: bad IPv6 address", s)
 		}
 	case strings.Count(hostport, ":") > 1:
+		// A zone (fe80::1%eth0) has no place in a SIP URI's host.
 		a, err := netip.ParseAddr(hostport)
-		if err != nil {
+		if err != nil || a.Zone() != "" {
 			return gwTarget{}, fmt.Errorf("%q is not host[:port]", s)
 		}
 		t.host = "[" + a.String() + "]"

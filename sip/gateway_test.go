@@ -1143,6 +1143,27 @@ func TestProfileStatuses(t *testing.T) {
 	}
 }
 
+// TestParseTargetRefusesZones: an IPv6 zone (fe80::1%eth0) has no place
+// in a SIP URI's host; with or without brackets it is refused, where the
+// address alone is taken.
+func TestParseTargetRefusesZones(t *testing.T) {
+	cases := []struct {
+		in string
+		ok bool
+	}{
+		{"fe80::1", true},
+		{"[fe80::1]:5060", true},
+		{"fe80::1%eth0", false},
+		{"[fe80::1%eth0]:5060", false},
+		{"::0%0]", false},
+	}
+	for _, c := range cases {
+		if _, err := parseTarget(c.in); (err == nil) != c.ok {
+			t.Errorf("parseTarget(%q): error %v, want ok %v", c.in, err, c.ok)
+		}
+	}
+}
+
 // FuzzGatewayTarget: any proxy value either is refused or reads back the
 // same from its own rendering, and never panics.
 func FuzzGatewayTarget(f *testing.F) {
